@@ -1,0 +1,56 @@
+import Tensors
+
+// Fully connected layer as one differentiable op: y = act(x · W + b), with x [B, in],
+// W [in, units] (Keras's kernel layout), b [units]. Backward: dW = xᵀ·dZ, db = column sums
+// of dZ, dx = dZ·Wᵀ.
+
+public func dense(
+  _ x: Variable, kernel: Variable, bias: Variable?, activation: Activation = .linear
+) throws -> Variable {
+  guard x.shape.count == 2, kernel.shape.count == 2, kernel.shape[0] == x.shape[1] else {
+    throw ShapeError("dense: input of shape \(x.shape) does not fit a kernel of shape \(kernel.shape)")
+  }
+  let rows = x.shape[0]
+  let inputs = x.shape[1]
+  let units = kernel.shape[1]
+  if let bias, bias.shape != [units] {
+    throw ShapeError("dense bias of shape \(bias.shape), expected [\(units)]")
+  }
+  let y = Tensor(uninitialized: [rows, units])
+  gemm(
+    m: rows, n: units, k: inputs, a: x.value.data, lda: inputs, transA: false,
+    b: kernel.value.data, ldb: units, transB: false, c: y.data, ldc: units, accumulate: false)
+  biasActivationForward(y.data, rows: rows, n: units, bias: bias?.value.data, relu: activation == .relu)
+
+  var ins = [x, kernel]
+  if let bias { ins.append(bias) }
+  let out = makeOutput("dense", y, inputs: ins) { dy in
+    let dz: Tensor
+    if activation == .relu {
+      dz = Tensor(uninitialized: dy.shape)
+      reluBackward(y.data, dy.data, dz.data, dy.count)
+    } else {
+      dz = dy
+    }
+    let dKernel = Tensor(uninitialized: kernel.shape)
+    gemm(
+      m: inputs, n: units, k: rows, a: x.value.data, lda: inputs, transA: true, b: dz.data,
+      ldb: units, transB: false, c: dKernel.data, ldc: units, accumulate: false)
+    var dx: Tensor?
+    if x.requiresGrad {
+      let d = Tensor(uninitialized: x.shape)
+      gemm(
+        m: rows, n: inputs, k: units, a: dz.data, lda: units, transA: false,
+        b: kernel.value.data, ldb: units, transB: true, c: d.data, ldc: inputs, accumulate: false)
+      dx = d
+    }
+    var grads: [Tensor?] = [dx, dKernel]
+    if bias != nil {
+      let dBias = Tensor(uninitialized: [units])
+      sumRows(dz.data, rows: rows, n: units, into: dBias.data)
+      grads.append(dBias)
+    }
+    return grads
+  }
+  return activation == .softmax ? softmax(out) : out
+}

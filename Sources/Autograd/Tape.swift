@@ -1,0 +1,95 @@
+import Tensors
+
+/// Reverse-mode automatic differentiation over a tape.
+///
+/// Ops append a record (inputs, output, backward rule) in the order they run, which is a
+/// topological order of the graph; `backward` walks it in reverse, with no recursion, and
+/// accumulates each input's gradient after checking its shape against the input's.
+public final class Tape {
+  struct Record {
+    let name: String
+    let inputs: [Variable]
+    let output: Variable
+    let backward: (Tensor) throws -> [Tensor?]
+  }
+
+  private(set) var records: [Record] = []
+
+  /// True while training: layers such as Dropout would read it. Inference uses no tape.
+  public let training: Bool
+
+  public init(training: Bool = true) { self.training = training }
+
+  /// Number of ops recorded so far.
+  public var count: Int { records.count }
+
+  /// Puts a tensor on this tape. With `requiresGrad`, its gradient is computed too.
+  public func input(_ value: Tensor, requiresGrad: Bool = false) -> Variable {
+    let v = Variable(value, requiresGrad: requiresGrad)
+    v.tape = self
+    return v
+  }
+
+  /// Puts an existing variable (for example a parameter) on this tape.
+  public func watch(_ v: Variable) {
+    v.tape = self
+    v.requiresGrad = true
+  }
+
+  func record(
+    _ name: String, inputs: [Variable], output: Variable,
+    backward: @escaping (Tensor) throws -> [Tensor?]
+  ) {
+    records.append(Record(name: name, inputs: inputs, output: output, backward: backward))
+  }
+
+  /// Back-propagates from a scalar `loss`, leaving gradients in every variable that
+  /// requires one. Intermediate gradients are released as soon as they are used, and the
+  /// tape is emptied.
+  public func backward(_ loss: Variable) throws {
+    guard loss.value.count == 1 else {
+      throw ShapeError("backward needs a scalar loss, got shape \(loss.shape)")
+    }
+    loss.grad = Tensor(shape: loss.shape, repeating: 1)
+    for record in records.reversed() {
+      guard let g = record.output.grad else { continue }
+      let grads = try record.backward(g)
+      record.output.grad = nil
+      for (input, gi) in zip(record.inputs, grads) {
+        guard input.requiresGrad, let gi else { continue }
+        guard gi.shape == input.shape else {
+          throw ShapeError(
+            "\(record.name): gradient of shape \(gi.shape) for an input of shape \(input.shape)")
+        }
+        if let existing = input.grad {
+          try existing.add(gi)
+        } else {
+          input.grad = gi
+        }
+      }
+    }
+    records.removeAll()
+  }
+}
+
+/// Makes an op's output: on the inputs' tape (if any), recording `backward` when some input
+/// needs a gradient. `backward` maps the output's gradient to one gradient per input (nil
+/// where none is needed).
+func makeOutput(
+  _ name: String, _ value: Tensor, inputs: [Variable],
+  backward: @escaping (Tensor) throws -> [Tensor?]
+) -> Variable {
+  let out = Variable(value)
+  var tape: Tape?
+  for v in inputs where v.tape != nil {
+    tape = v.tape
+    break
+  }
+  guard let tape else { return out }
+  out.tape = tape
+  if inputs.contains(where: { $0.requiresGrad }) {
+    out.requiresGrad = true
+    tape.record(name, inputs: inputs, output: out, backward: backward)
+  }
+  return out
+}

@@ -1,0 +1,20 @@
+import Tensors
+
+/// A tensor in a computation: its value, and after `Tape.backward` its gradient.
+///
+/// Parameters are variables with `requiresGrad` set and no tape. Inputs join a tape through
+/// `Tape.input(_:)`; every op whose inputs sit on a tape records itself there. Variables on
+/// no tape (inference) record nothing.
+public final class Variable {
+  public var value: Tensor
+  public var grad: Tensor?
+  public internal(set) var requiresGrad: Bool
+  public internal(set) weak var tape: Tape?
+
+  public init(_ value: Tensor, requiresGrad: Bool = false) {
+    self.value = value
+    self.requiresGrad = requiresGrad
+  }
+
+  public var shape: [Int] { value.shape }
+}

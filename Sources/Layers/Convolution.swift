@@ -1,0 +1,68 @@
+/// 2-D convolution (Keras `Conv2D`): kernel [kh, kw, in, filters], Glorot-uniform, bias zeros.
+public final class Conv2D: Layer {
+  public let filters: Int
+  public let kernelSize: (Int, Int)
+  public let strides: (Int, Int)
+  public let padding: Padding
+  public let useBias: Bool
+  public let activation: Activation
+  public private(set) var kernel: Variable?
+  public private(set) var bias: Variable?
+
+  public init(
+    filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1),
+    padding: Padding = .valid, useBias: Bool = true, activation: Activation = .linear
+  ) {
+    self.filters = filters
+    self.kernelSize = kernelSize
+    self.strides = strides
+    self.padding = padding
+    self.useBias = useBias
+    self.activation = activation
+  }
+
+  public var typeName: String { "Conv2D" }
+
+  public var parameters: [Parameter] {
+    var p: [Parameter] = []
+    if let kernel { p.append(Parameter(name: "kernel", variable: kernel)) }
+    if let bias { p.append(Parameter(name: "bias", variable: bias)) }
+    return p
+  }
+
+  public func outputShape(for s: [Int]) throws -> [Int] {
+    try checkImage(s, typeName)
+    guard filters > 0 else { throw LayerError("Conv2D: filters must be positive, got \(filters)") }
+    try checkPositive(kernelSize, "kernel size", typeName)
+    try checkPositive(strides, "strides", typeName)
+    guard
+      let h = padding.outputSize(input: s[0], window: kernelSize.0, stride: strides.0),
+      let w = padding.outputSize(input: s[1], window: kernelSize.1, stride: strides.1)
+    else {
+      throw LayerError(
+        "Conv2D: kernel \(kernelSize.0)x\(kernelSize.1) is larger than its input \(s[0])x\(s[1]) under valid padding")
+    }
+    return [h, w, filters]
+  }
+
+  public func build(inputShape: [Int], rng: inout SeededRandom) throws {
+    _ = try outputShape(for: inputShape)
+    if let kernel {
+      guard kernel.shape[2] == inputShape[2] else {
+        throw LayerError("Conv2D was built for \(kernel.shape[2]) input channels, not \(inputShape[2])")
+      }
+      return
+    }
+    let shape = [kernelSize.0, kernelSize.1, inputShape[2], filters]
+    let (fanIn, fanOut) = Tensor.fans(ofKernel: shape)
+    kernel = Variable(
+      Tensor.glorotUniform(shape: shape, fanIn: fanIn, fanOut: fanOut, using: &rng), requiresGrad: true)
+    if useBias { bias = Variable(Tensor(zeros: [filters]), requiresGrad: true) }
+  }
+
+  public func callAsFunction(_ x: Variable) throws -> Variable {
+    guard let kernel else { throw LayerError("Conv2D is not built: build it for an input shape first") }
+    try checkBatch(x, rank: 3, typeName)
+    return try conv2d(x, kernel: kernel, bias: bias, strides: strides, padding: padding, activation: activation)
+  }
+}

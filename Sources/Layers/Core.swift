@@ -1,0 +1,13 @@
+/// Flattens each example to one axis: (H, W, C) -> (H*W*C). A view, no copy.
+public final class Flatten: Layer {
+  public init() {}
+  public var typeName: String { "Flatten" }
+  public func outputShape(for s: [Int]) throws -> [Int] {
+    guard !s.isEmpty, s.allSatisfy({ $0 > 0 }) else { throw LayerError("Flatten: bad input shape \(s)") }
+    return [s.reduce(1, *)]
+  }
+  public func callAsFunction(_ x: Variable) throws -> Variable {
+    guard let n = x.shape.first else { throw LayerError("Flatten: input has no batch axis") }
+    return try reshape(x, to: [n, x.value.count / Swift.max(n, 1)])
+  }
+}

@@ -1,0 +1,49 @@
+/// Fully connected layer (Keras `Dense`): kernel [in, units], Glorot-uniform, bias zeros.
+public final class Dense: Layer {
+  public let units: Int
+  public let useBias: Bool
+  public let activation: Activation
+  public private(set) var kernel: Variable?
+  public private(set) var bias: Variable?
+
+  public init(units: Int, activation: Activation = .linear, useBias: Bool = true) {
+    self.units = units
+    self.activation = activation
+    self.useBias = useBias
+  }
+
+  public var typeName: String { "Dense" }
+
+  public var parameters: [Parameter] {
+    var p: [Parameter] = []
+    if let kernel { p.append(Parameter(name: "kernel", variable: kernel)) }
+    if let bias { p.append(Parameter(name: "bias", variable: bias)) }
+    return p
+  }
+
+  public func outputShape(for s: [Int]) throws -> [Int] {
+    guard units > 0 else { throw LayerError("Dense: units must be positive, got \(units)") }
+    guard s.count == 1, s[0] > 0 else {
+      throw LayerError("Dense expects a flat input (features), got \(s); add a Flatten layer before it")
+    }
+    if let kernel, kernel.shape[0] != s[0] {
+      throw LayerError("Dense expects \(kernel.shape[0]) input features, got \(s[0])")
+    }
+    return [units]
+  }
+
+  public func build(inputShape: [Int], rng: inout SeededRandom) throws {
+    _ = try outputShape(for: inputShape)
+    if kernel != nil { return }
+    kernel = Variable(
+      Tensor.glorotUniform(shape: [inputShape[0], units], fanIn: inputShape[0], fanOut: units, using: &rng),
+      requiresGrad: true)
+    if useBias { bias = Variable(Tensor(zeros: [units]), requiresGrad: true) }
+  }
+
+  public func callAsFunction(_ x: Variable) throws -> Variable {
+    guard let kernel else { throw LayerError("Dense is not built: build it for an input shape first") }
+    try checkBatch(x, rank: 1, typeName)
+    return try dense(x, kernel: kernel, bias: bias, activation: activation)
+  }
+}

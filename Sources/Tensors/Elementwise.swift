@@ -1,0 +1,67 @@
+// Elementwise and reduction kernels over raw pointers, vectorised with SIMD8.
+
+/// dst[i] += src[i]
+@inline(__always)
+public func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+  var i = 0
+  let d = UnsafeMutableRawPointer(dst)
+  let s = UnsafeRawPointer(src)
+  while i + 8 <= n {
+    let v = d.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+      + s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+    d.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
+    i += 8
+  }
+  while i < n {
+    dst[i] += src[i]
+    i += 1
+  }
+}
+
+/// Sums `rows` rows of length `n` into out[n] (out = sum, not accumulated).
+public func sumRows(_ x: UnsafePointer<Float>, rows: Int, n: Int, into out: UnsafeMutablePointer<Float>) {
+  out.update(repeating: 0, count: n)
+  for r in 0..<rows { addInPlace(out, x + r * n, n) }
+}
+
+extension Tensor {
+  /// self += other, elementwise; throws when shapes differ.
+  public func add(_ other: Tensor) throws {
+    guard shape == other.shape else {
+      throw ShapeError("cannot add a tensor of shape \(other.shape) to one of shape \(shape)")
+    }
+    addInPlace(data, other.data, count)
+  }
+
+  public func fill(_ value: Float) { data.update(repeating: value, count: count) }
+
+  public func sum() -> Double {
+    var s = 0.0
+    for i in 0..<count { s += Double(data[i]) }
+    return s
+  }
+
+  public func max() -> Float {
+    var m = -Float.infinity
+    for i in 0..<count where data[i] > m { m = data[i] }
+    return m
+  }
+
+  /// Index of the largest value in each row of a [rows, n] tensor.
+  public func argmaxRows() -> [Int] {
+    let n = shape.last ?? 1
+    let rows = n == 0 ? 0 : count / n
+    return (0..<rows).map { r in
+      let p = data + r * n
+      var best = 0
+      for j in 1..<n where p[j] > p[best] { best = j }
+      return best
+    }
+  }
+
+  /// True when every value is finite.
+  public var isFinite: Bool {
+    for i in 0..<count where !data[i].isFinite { return false }
+    return true
+  }
+}

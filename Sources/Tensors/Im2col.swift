@@ -1,0 +1,100 @@
+// Convolution as matrix multiply over NHWC: each output pixel's receptive field becomes one
+// row of a [batch*outH*outW, kh*kw*c] matrix (channels contiguous), which multiplies the
+// kernel [kh*kw*c, filters]. `col2im` is its adjoint (scatter-add), used for the input
+// gradient. `convolutionReference` is the plain direct loop they are tested against.
+
+/// Unfolds x [N, H, W, C] into col [N*outH*outW, kh*kw*C]; padded cells become 0.
+public func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ col: UnsafeMutablePointer<Float>) {
+  let c = g.channels
+  let rowLen = g.windowH * g.windowW * c
+  let rowsPerImage = g.outH * g.outW
+  parallelFor(g.batch) { n in
+    let img = x + n * g.height * g.width * c
+    var dst = col + n * rowsPerImage * rowLen
+    for oy in 0..<g.outH {
+      for ox in 0..<g.outW {
+        let y0 = oy * g.strideH - g.padTop
+        let x0 = ox * g.strideW - g.padLeft
+        for ky in 0..<g.windowH {
+          let y = y0 + ky
+          if y < 0 || y >= g.height {
+            dst.update(repeating: 0, count: g.windowW * c)
+            dst += g.windowW * c
+            continue
+          }
+          let rowBase = img + y * g.width * c
+          if x0 >= 0 && x0 + g.windowW <= g.width {
+            dst.update(from: rowBase + x0 * c, count: g.windowW * c)
+            dst += g.windowW * c
+          } else {
+            for kx in 0..<g.windowW {
+              let xx = x0 + kx
+              if xx < 0 || xx >= g.width {
+                dst.update(repeating: 0, count: c)
+              } else {
+                dst.update(from: rowBase + xx * c, count: c)
+              }
+              dst += c
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Adds col [N*outH*outW, kh*kw*C] back into dx [N, H, W, C] (dx is not cleared first).
+public func col2im(_ col: UnsafePointer<Float>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>) {
+  let c = g.channels
+  let rowLen = g.windowH * g.windowW * c
+  let rowsPerImage = g.outH * g.outW
+  parallelFor(g.batch) { n in
+    let img = dx + n * g.height * g.width * c
+    var src = col + n * rowsPerImage * rowLen
+    for oy in 0..<g.outH {
+      for ox in 0..<g.outW {
+        let y0 = oy * g.strideH - g.padTop
+        let x0 = ox * g.strideW - g.padLeft
+        for ky in 0..<g.windowH {
+          let y = y0 + ky
+          for kx in 0..<g.windowW {
+            let xx = x0 + kx
+            if y >= 0 && y < g.height && xx >= 0 && xx < g.width {
+              addInPlace(img + (y * g.width + xx) * c, src, c)
+            }
+            src += c
+          }
+        }
+      }
+    }
+  }
+}
+
+/// The plain direct convolution: out[n, oy, ox, f] = bias[f] + sum x * kernel[ky, kx, ci, f].
+public func convolutionReference(
+  _ x: UnsafePointer<Float>, _ g: WindowGeometry, kernel: UnsafePointer<Float>, filters: Int,
+  bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>
+) {
+  for n in 0..<g.batch {
+    for oy in 0..<g.outH {
+      for ox in 0..<g.outW {
+        for f in 0..<filters {
+          var s: Float = bias?[f] ?? 0
+          for ky in 0..<g.windowH {
+            for kx in 0..<g.windowW {
+              let y = oy * g.strideH - g.padTop + ky
+              let xx = ox * g.strideW - g.padLeft + kx
+              if y < 0 || y >= g.height || xx < 0 || xx >= g.width { continue }
+              for ci in 0..<g.channels {
+                s +=
+                  x[((n * g.height + y) * g.width + xx) * g.channels + ci]
+                  * kernel[((ky * g.windowW + kx) * g.channels + ci) * filters + f]
+              }
+            }
+          }
+          out[((n * g.outH + oy) * g.outW + ox) * filters + f] = s
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,110 @@
+/// Float32 storage behind a raw, 64-byte aligned pointer. Freed when the last tensor
+/// viewing it goes away. Kernels take `pointer` once and loop over it: no `[Float]` in hot loops.
+public final class TensorStorage: @unchecked Sendable {
+  public let pointer: UnsafeMutablePointer<Float>
+  public let count: Int
+
+  public init(count: Int, zeroed: Bool = true) {
+    precondition(count >= 0, "negative element count")
+    self.count = count
+    let raw = UnsafeMutableRawPointer.allocate(
+      byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+    pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    if zeroed { pointer.initialize(repeating: 0, count: count) }
+  }
+
+  deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+}
+
+/// Errors about shapes and values, thrown instead of trapping.
+public struct ShapeError: Error, CustomStringConvertible {
+  public let message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { message }
+}
+
+/// A dense, row-major Float32 tensor. Images are NHWC (batch, height, width, channels).
+///
+/// A tensor is a reference to its storage: `reshaped(to:)` returns a view of the same
+/// numbers, and writing through `data` is seen by every view.
+public final class Tensor: @unchecked Sendable {
+  public let shape: [Int]
+  public let storage: TensorStorage
+
+  /// Zeros of the given shape.
+  public init(zeros shape: [Int]) {
+    self.shape = shape
+    storage = TensorStorage(count: Tensor.elementCount(shape))
+  }
+
+  /// Storage whose contents the caller overwrites in full before reading.
+  public init(uninitialized shape: [Int]) {
+    self.shape = shape
+    storage = TensorStorage(count: Tensor.elementCount(shape), zeroed: false)
+  }
+
+  public init(shape: [Int], repeating value: Float) {
+    self.shape = shape
+    storage = TensorStorage(count: Tensor.elementCount(shape), zeroed: false)
+    storage.pointer.initialize(repeating: value, count: storage.count)
+  }
+
+  /// A tensor holding `values` in row-major order; throws when the count does not match.
+  public init(shape: [Int], values: [Float]) throws {
+    let count = Tensor.elementCount(shape)
+    guard count == values.count else {
+      throw ShapeError("shape \(shape) holds \(count) values, but \(values.count) were given")
+    }
+    self.shape = shape
+    storage = TensorStorage(count: count, zeroed: false)
+    values.withUnsafeBufferPointer { storage.pointer.initialize(from: $0.baseAddress!, count: count) }
+  }
+
+  init(shape: [Int], storage: TensorStorage) {
+    self.shape = shape
+    self.storage = storage
+  }
+
+  public var data: UnsafeMutablePointer<Float> { storage.pointer }
+  public var count: Int { storage.count }
+  public var rank: Int { shape.count }
+
+  /// The values in row-major order, copied out.
+  public var scalars: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
+
+  public subscript(index: Int) -> Float {
+    get { data[index] }
+    set { data[index] = newValue }
+  }
+
+  /// A view of the same storage with another shape of the same element count.
+  public func reshaped(to newShape: [Int]) throws -> Tensor {
+    guard Tensor.elementCount(newShape) == count else {
+      throw ShapeError("cannot reshape \(shape) (\(count) values) to \(newShape)")
+    }
+    return Tensor(shape: newShape, storage: storage)
+  }
+
+  /// A deep copy.
+  public func copy() -> Tensor {
+    let t = Tensor(uninitialized: shape)
+    t.data.update(from: data, count: count)
+    return t
+  }
+
+  public static func elementCount(_ shape: [Int]) -> Int {
+    var n = 1
+    for d in shape {
+      precondition(d >= 0, "negative dimension in shape \(shape)")
+      n *= d
+    }
+    return n
+  }
+}
+
+extension Tensor: CustomStringConvertible {
+  public var description: String {
+    let shown = scalars.prefix(16).map { String($0) }.joined(separator: ", ")
+    return "Tensor(shape: \(shape), [\(shown)\(count > 16 ? ", ..." : "")])"
+  }
+}

@@ -1,0 +1,72 @@
+import Layers
+import XCTest
+
+final class PoolingTests: XCTestCase {
+  func testMaxPoolGradientsPoolNotDividingInput() throws {
+    try checkLayerGradients(MaxPooling2D(poolSize: (2, 2)), inputShape: [2, 5, 7, 3])
+  }
+
+  func testMaxPoolGradientsSameStride2() throws {
+    try checkLayerGradients(
+      MaxPooling2D(poolSize: (3, 3), strides: (2, 2), padding: .same), inputShape: [2, 5, 7, 3], seed: 2)
+  }
+
+  func testAveragePoolGradientsValid() throws {
+    try checkLayerGradients(AveragePooling2D(poolSize: (2, 3)), inputShape: [2, 5, 7, 3])
+  }
+
+  func testAveragePoolGradientsSame() throws {
+    try checkLayerGradients(
+      AveragePooling2D(poolSize: (3, 3), strides: (2, 2), padding: .same), inputShape: [1, 5, 7, 3], seed: 3)
+  }
+
+  func testGlobalPoolGradients() throws {
+    try checkLayerGradients(GlobalMaxPooling2D(), inputShape: [2, 5, 7, 3])
+    try checkLayerGradients(GlobalAveragePooling2D(), inputShape: [2, 5, 7, 3])
+  }
+
+  func testStridesDefaultToPoolSize() {
+    XCTAssertTrue(MaxPooling2D(poolSize: (3, 2)).strides == (3, 2))
+    XCTAssertTrue(AveragePooling2D().strides == (2, 2))
+  }
+
+  func testSamePaddingAverageCountsOnlyRealCells() throws {
+    // 3x3 input of ones and 2x2 windows with same padding: the edge windows hold padding,
+    // yet their average is still 1 (padding is not counted).
+    let x = Variable(Tensor(shape: [1, 3, 3, 1], repeating: 1))
+    let y = try AveragePooling2D(padding: .same)(x)
+    XCTAssertEqual(y.shape, [1, 2, 2, 1])
+    XCTAssertEqual(y.value.scalars, [1, 1, 1, 1])
+  }
+
+  func testSamePaddingMaxIgnoresPadding() throws {
+    let x = Variable(Tensor(shape: [1, 3, 3, 1], repeating: -5))
+    let y = try MaxPooling2D(padding: .same)(x)
+    XCTAssertEqual(y.value.scalars, [-5, -5, -5, -5])
+  }
+
+  func testOutputSizesValidVersusSame() throws {
+    // n = 7, f = 3, s = 2: valid gives floor(4/2)+1 = 3, same gives ceil(7/2) = 4.
+    XCTAssertEqual(try MaxPooling2D(poolSize: (3, 3), strides: (2, 2)).outputShape(for: [7, 7, 1]), [3, 3, 1])
+    XCTAssertEqual(
+      try MaxPooling2D(poolSize: (3, 3), strides: (2, 2), padding: .same).outputShape(for: [7, 7, 1]), [4, 4, 1])
+    // Seed 003's (n - f + 1) / s: n = 6, f = 2, s = 3 would give 5 / 3 = 1, but the windows
+    // at 0 and 3 both fit: floor((6 - 2) / 3) + 1 = 2.
+    XCTAssertEqual(try MaxPooling2D(poolSize: (2, 2), strides: (3, 3)).outputShape(for: [6, 6, 1]), [2, 2, 1])
+    XCTAssertNotEqual((6 - 2 + 1) / 3, 2)
+    XCTAssertThrowsError(try MaxPooling2D(poolSize: (4, 4)).outputShape(for: [3, 8, 1])) { e in
+      XCTAssertTrue("\(e)".contains("larger than its input 3x8"), "\(e)")
+    }
+    XCTAssertThrowsError(try AveragePooling2D(poolSize: (0, 2)).outputShape(for: [3, 8, 1]))
+  }
+
+  func testForwardShapesMatchOutputShape() throws {
+    for padding in Padding.allCases {
+      for (pool, stride) in [((2, 2), (2, 2)), ((3, 3), (2, 2)), ((2, 3), (1, 2))] {
+        let layer = MaxPooling2D(poolSize: pool, strides: stride, padding: padding)
+        let y = try layer(Variable(Tensor(zeros: [1, 7, 6, 2])))
+        XCTAssertEqual(Array(y.shape.dropFirst()), try layer.outputShape(for: [7, 6, 2]))
+      }
+    }
+  }
+}
