@@ -1,0 +1,89 @@
+import CNN
+import Foundation
+
+/// A wrong command line: printed with a hint to --help, exit status 2.
+struct UsageError: Error, CustomStringConvertible {
+  let message: String
+  init(_ message: String) { self.message = message }
+  var description: String { message }
+}
+
+/// `--name value` and `--name=value` options and bare `--flag`s, checked against what a
+/// command accepts.
+struct Arguments {
+  private var values: [String: String] = [:]
+  private var flags: Set<String> = []
+
+  init(_ args: [String], options: Set<String>, flags allowedFlags: Set<String>) throws {
+    var i = 0
+    while i < args.count {
+      let arg = args[i]
+      guard arg.hasPrefix("--"), arg.count > 2 else {
+        throw UsageError("unexpected argument '\(arg)'")
+      }
+      var name = String(arg.dropFirst(2))
+      var value: String?
+      if let eq = name.firstIndex(of: "=") {
+        value = String(name[name.index(after: eq)...])
+        name = String(name[..<eq])
+      }
+      if allowedFlags.contains(name) {
+        guard value == nil else { throw UsageError("--\(name) takes no value") }
+        flags.insert(name)
+      } else if options.contains(name) {
+        if value == nil {
+          i += 1
+          guard i < args.count, !(args[i].hasPrefix("--") && args[i].count > 2) else {
+            throw UsageError("--\(name) needs a value")
+          }
+          value = args[i]
+        }
+        guard values[name] == nil else { throw UsageError("--\(name) is given twice") }
+        values[name] = value
+      } else {
+        throw UsageError("unknown option '--\(name)'")
+      }
+      i += 1
+    }
+  }
+
+  func flag(_ name: String) -> Bool { flags.contains(name) }
+
+  func string(_ name: String) -> String? { values[name] }
+
+  func int(_ name: String, default d: Int, in range: ClosedRange<Int>) throws -> Int {
+    guard let s = values[name] else { return d }
+    guard let v = Int(s) else { throw UsageError("--\(name) expects a whole number, got '\(s)'") }
+    guard range.contains(v) else {
+      throw UsageError("--\(name) must be between \(range.lowerBound) and \(range.upperBound), got \(v)")
+    }
+    return v
+  }
+
+  func optionalInt(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+    values[name] == nil ? nil : try int(name, default: 0, in: range)
+  }
+
+  func float(_ name: String, default d: Float, above low: Float, atMost high: Float) throws -> Float {
+    guard let s = values[name] else { return d }
+    guard let v = Float(s), v.isFinite else { throw UsageError("--\(name) expects a number, got '\(s)'") }
+    guard v > low, v <= high else { throw UsageError("--\(name) must be above \(low) and at most \(high), got \(s)") }
+    return v
+  }
+
+  func seed(_ name: String = "seed") throws -> UInt64 {
+    guard let s = values[name] else { return 0 }
+    guard let v = UInt64(s) else { throw UsageError("--\(name) expects a whole number from 0 to \(UInt64.max), got '\(s)'") }
+    return v
+  }
+
+  /// --threads: 1 up to the cores of this machine.
+  func threads() throws -> Int {
+    try int("threads", default: Threads.available, in: 1...Threads.available)
+  }
+}
+
+/// Where the CIFAR-10 batches are: --data, else $CIFAR10_DIR, else Datasets/cifar-10-batches-bin.
+func dataDirectory(_ args: Arguments) -> String {
+  args.string("data") ?? ProcessInfo.processInfo.environment["CIFAR10_DIR"] ?? "Datasets/cifar-10-batches-bin"
+}

@@ -1,0 +1,43 @@
+import CNN
+import Foundation
+
+let evaluateHelp = """
+  usage: cnn evaluate [options]
+
+  Loads a checkpoint and prints the test loss and accuracy, each class's accuracy and the
+  confusion matrix (rows: true class, columns: predicted class).
+
+  options:
+    --data DIR          cifar-10-batches-bin directory (default: $CIFAR10_DIR, else
+                        Datasets/cifar-10-batches-bin)
+    --checkpoint PATH   checkpoint to evaluate (default runs/model.safetensors)
+    --model NAME        the checkpoint's model: seed (default) or tiny
+    --batch-size N      images per forward pass (default 250)
+    --limit N           evaluate on the first N test images only
+    --threads N         threads, 1 to the number of cores (default: all)
+  """
+
+func runEvaluate(_ raw: [String]) throws -> Int32 {
+  let args = try Arguments(raw, options: ["data", "checkpoint", "model", "batch-size", "limit", "threads"], flags: [])
+  let batchSize = try args.int("batch-size", default: 250, in: 1...65_536)
+  let limit = try args.optionalInt("limit", in: 1...Int.max)
+  Threads.count = try args.threads()
+  let checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"
+  let test = try CIFAR10.load(directory: dataDirectory(args), split: .test, limit: limit)
+  let model = try Zoo.model(args.string("model") ?? "seed", inputShape: test.imageShape, classes: test.classNames.count)
+  model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: false))
+  let saved = try model.load(from: checkpoint)
+  let start = Date()
+  let e = try model.evaluate(test, batchSize: batchSize)
+  let seconds = Date().timeIntervalSince(start)
+  let cm = ConfusionMatrix(labels: test.labels.map(Int.init), predictions: e.predictions, classNames: test.classNames)
+  print("Checkpoint \(checkpoint) (epoch \(saved.epoch)), \(test.count) test images, \(Int((Double(test.count) / seconds).rounded())) images/s")
+  print("test_loss: \(f4(e.loss)) - test_accuracy: \(f4(e.accuracy))")
+  print("\nPer-class accuracy:")
+  for (name, acc) in zip(test.classNames, cm.perClassAccuracy) {
+    print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + f4(acc))
+  }
+  print("\nConfusion matrix:")
+  print(cm.table(), terminator: "")
+  return 0
+}

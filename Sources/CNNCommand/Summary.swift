@@ -1,0 +1,17 @@
+import CNN
+
+let summaryHelp = """
+  usage: cnn summary [--model NAME]
+
+  Prints the model's layers, output shapes and parameter counts, as Keras's summary().
+
+  options:
+    --model NAME   seed (default: the tutorials' CIFAR-10 CNN) or tiny
+  """
+
+func runSummary(_ raw: [String]) throws -> Int32 {
+  let args = try Arguments(raw, options: ["model"], flags: [])
+  let model = try Zoo.model(args.string("model") ?? "seed")
+  print(model.summary(), terminator: "")
+  return 0
+}

@@ -1,0 +1,77 @@
+@_exported import Tensors
+
+/// Labelled images kept compact as bytes in NHWC order; batches become normalised Float
+/// tensors (pixel / 255) only when asked for.
+public struct ImageDataset: Sendable {
+  public let images: [UInt8]
+  public let labels: [UInt8]
+  public let height: Int
+  public let width: Int
+  public let channels: Int
+  public let classNames: [String]
+
+  public init(images: [UInt8], labels: [UInt8], height: Int, width: Int, channels: Int, classNames: [String]) throws {
+    guard height > 0, width > 0, channels > 0, images.count == labels.count * height * width * channels else {
+      throw DatasetError("\(images.count) image bytes do not hold \(labels.count) images of \(height)x\(width)x\(channels)")
+    }
+    for (i, l) in labels.enumerated() where Int(l) >= classNames.count {
+      throw DatasetError("label \(l) of image \(i) is outside the \(classNames.count) classes")
+    }
+    self.images = images
+    self.labels = labels
+    self.height = height
+    self.width = width
+    self.channels = channels
+    self.classNames = classNames
+  }
+
+  public var count: Int { labels.count }
+  public var imageShape: [Int] { [height, width, channels] }
+  public var imageSize: Int { height * width * channels }
+
+  /// The first `n` images (all of them when n >= count).
+  public func prefix(_ n: Int) -> ImageDataset {
+    let k = Swift.max(0, Swift.min(n, count))
+    return try! ImageDataset(
+      images: Array(images[0..<(k * imageSize)]), labels: Array(labels[0..<k]), height: height,
+      width: width, channels: channels, classNames: classNames)
+  }
+
+  /// Writes the images at `indices` into `into` ([indices.count, H, W, C], pixel / 255) and
+  /// returns their labels.
+  public func fillBatch(_ indices: ArraySlice<Int>, into batch: Tensor) -> [Int] {
+    precondition(batch.count == indices.count * imageSize, "batch tensor of the wrong size")
+    let size = imageSize
+    let out = batch.data
+    images.withUnsafeBufferPointer { src in
+      for (row, index) in indices.enumerated() {
+        let s = src.baseAddress! + index * size
+        let d = out + row * size
+        for j in 0..<size { d[j] = Float(s[j]) * (1.0 / 255.0) }
+      }
+    }
+    return indices.map { Int(labels[$0]) }
+  }
+
+  /// A new batch tensor for the images at `indices`.
+  public func batch(_ indices: ArraySlice<Int>) -> (images: Tensor, labels: [Int]) {
+    let t = Tensor(uninitialized: [indices.count, height, width, channels])
+    let labels = fillBatch(indices, into: t)
+    return (t, labels)
+  }
+
+  /// The order of an epoch: a permutation drawn from (seed, epoch) alone, so any epoch's
+  /// order can be rebuilt when a run resumes.
+  public func epochOrder(seed: UInt64, epoch: Int, shuffle: Bool = true) -> [Int] {
+    guard shuffle else { return Array(0..<count) }
+    var rng = SeededRandom(seed: seed &+ 0x5EED_0000 &+ UInt64(epoch) &* 0x9E37_79B9)
+    return rng.permutation(count)
+  }
+}
+
+/// A dataset that cannot be read: missing, truncated or malformed.
+public struct DatasetError: Error, CustomStringConvertible {
+  public let message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { message }
+}

@@ -1,0 +1,68 @@
+/// Model checkpoints as safetensors files: every parameter under its name ("conv2d.kernel"),
+/// the optimizer's slots under "optimizer.<slot>.<name>", and metadata strings (format,
+/// epoch, optimizer iterations, seed, ...).
+public struct Checkpoint {
+  public var epoch: Int
+  public var metadata: [String: String]
+
+  public static let formatName = "cnn-swift-checkpoint-1"
+}
+
+extension Sequential {
+  /// Saves weights (and the optimizer's state, when compiled) atomically to `path`.
+  public func save(to path: String, epoch: Int = 0, metadata: [String: String] = [:]) throws {
+    var tensors: [String: Tensor] = [:]
+    let params = namedParameters
+    for p in params { tensors[p.name] = p.variable.value }
+    var meta = metadata
+    meta["format"] = Checkpoint.formatName
+    meta["epoch"] = String(epoch)
+    if let optimizer {
+      let state = optimizer.state()
+      meta["optimizer"] = String(describing: type(of: optimizer))
+      meta["optimizer.iterations"] = String(state.iterations)
+      for (slot, values) in state.slots where values.count == params.count {
+        for (p, t) in zip(params, values) { tensors["optimizer.\(slot).\(p.name)"] = t }
+      }
+    }
+    try SafeTensors.write(tensors, metadata: meta, to: path)
+  }
+
+  /// Loads weights from `path`, checking that names and shapes match the model exactly, and
+  /// the optimizer's state when `restoreOptimizer` is set and the file holds it. Nothing
+  /// changes unless everything matches.
+  @discardableResult
+  public func load(from path: String, restoreOptimizer: Bool = false) throws -> Checkpoint {
+    let (tensors, metadata) = try SafeTensors.read(path)
+    let params = namedParameters
+    let known = Set(params.map(\.name))
+    for name in tensors.keys where !name.hasPrefix("optimizer.") && !known.contains(name) {
+      throw ModelError("checkpoint \(path) holds \(name), which this model does not have")
+    }
+    for p in params {
+      guard let t = tensors[p.name] else {
+        throw ModelError("checkpoint \(path) has no tensor for \(p.name)")
+      }
+      guard t.shape == p.variable.shape else {
+        throw ModelError("checkpoint \(path): \(p.name) has shape \(t.shape), the model expects \(p.variable.shape)")
+      }
+    }
+    if restoreOptimizer, let optimizer {
+      guard let it = metadata["optimizer.iterations"].flatMap(Int.init) else {
+        throw ModelError("checkpoint \(path) holds no optimizer state to resume from")
+      }
+      var slots: [String: [Tensor]] = [:]
+      for slot in optimizer.state().slots.keys.sorted() {
+        slots[slot] = try params.map { p in
+          guard let t = tensors["optimizer.\(slot).\(p.name)"] else {
+            throw ModelError("checkpoint \(path) lacks optimizer state optimizer.\(slot).\(p.name)")
+          }
+          return t
+        }
+      }
+      try optimizer.restore(OptimizerState(iterations: it, slots: slots), parameters: params.map(\.variable))
+    }
+    for p in params { p.variable.value.data.update(from: tensors[p.name]!.data, count: p.variable.value.count) }
+    return Checkpoint(epoch: metadata["epoch"].flatMap(Int.init) ?? 0, metadata: metadata)
+  }
+}

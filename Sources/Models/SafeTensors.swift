@@ -1,0 +1,194 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The safetensors format: an 8-byte little-endian header length N, N bytes of JSON
+/// ({name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {string: string}}),
+/// then the raw little-endian data, offsets relative to its start. Only F32 is written or read.
+///
+/// The reader trusts nothing: it bounds the header length, checks the JSON's types, the
+/// dtypes, that every shape's byte size equals its offsets' span and that every span lies
+/// inside the file.
+public enum SafeTensors {
+  /// Largest header accepted (bytes).
+  public static let maxHeaderLength = 100_000_000
+
+  public struct FormatError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+  }
+
+  /// Encodes tensors (sorted by name) and string metadata.
+  public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:]) -> [UInt8] {
+    let names = tensors.keys.sorted()
+    var offset = 0
+    var entries: [String] = []
+    if !metadata.isEmpty {
+      let pairs = metadata.keys.sorted().map { "\(quote($0)):\(quote(metadata[$0]!))" }
+      entries.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
+    }
+    for name in names {
+      let t = tensors[name]!
+      let bytes = t.count * 4
+      entries.append(
+        "\(quote(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}"
+      )
+      offset += bytes
+    }
+    var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
+    while header.count % 8 != 0 { header.append(0x20) }
+    var out: [UInt8] = []
+    out.reserveCapacity(8 + header.count + offset)
+    var n = UInt64(header.count).littleEndian
+    withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
+    out.append(contentsOf: header)
+    for name in names {
+      let t = tensors[name]!
+      for i in 0..<t.count {
+        var bits = t.data[i].bitPattern.littleEndian
+        withUnsafeBytes(of: &bits) { out.append(contentsOf: $0) }
+      }
+    }
+    return out
+  }
+
+  /// Decodes and validates a whole file's bytes.
+  public static func decode(_ bytes: [UInt8]) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+    guard bytes.count >= 8 else {
+      throw FormatError("file of \(bytes.count) bytes is too short for a safetensors header")
+    }
+    var n: UInt64 = 0
+    for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+    guard n <= UInt64(maxHeaderLength), Int(n) <= bytes.count - 8 else {
+      throw FormatError("header length \(n) is larger than the file (\(bytes.count) bytes) allows: truncated or not safetensors")
+    }
+    let headerEnd = 8 + Int(n)
+    let json: Any
+    do {
+      json = try JSONSerialization.jsonObject(with: Data(bytes[8..<headerEnd]))
+    } catch {
+      throw FormatError("header is not valid JSON")
+    }
+    guard let object = json as? [String: Any] else { throw FormatError("header is not a JSON object") }
+    let dataLength = bytes.count - headerEnd
+    var metadata: [String: String] = [:]
+    var tensors: [String: Tensor] = [:]
+    for (name, value) in object {
+      if name == "__metadata__" {
+        guard let m = value as? [String: Any] else { throw FormatError("__metadata__ is not an object") }
+        for (k, v) in m {
+          guard let s = v as? String else { throw FormatError("metadata value for \(k) is not a string") }
+          metadata[k] = s
+        }
+        continue
+      }
+      guard let entry = value as? [String: Any] else { throw FormatError("entry \(name) is not an object") }
+      guard let dtype = entry["dtype"] as? String else { throw FormatError("entry \(name) has no dtype") }
+      guard dtype == "F32" else { throw FormatError("tensor \(name) has dtype \(dtype); only F32 is supported") }
+      guard let shapeValues = entry["shape"] as? [Any], let shape = integers(shapeValues), shape.allSatisfy({ $0 >= 0 })
+      else { throw FormatError("tensor \(name) has no valid shape") }
+      guard let offsetValues = entry["data_offsets"] as? [Any], let offsets = integers(offsetValues), offsets.count == 2
+      else { throw FormatError("tensor \(name) has no valid data_offsets") }
+      let (begin, end) = (offsets[0], offsets[1])
+      guard begin >= 0, begin <= end, end <= dataLength else {
+        throw FormatError("tensor \(name) spans bytes \(begin)..<\(end), outside the \(dataLength) data bytes")
+      }
+      var count = 1
+      for d in shape {
+        let (p, overflow) = count.multipliedReportingOverflow(by: d)
+        guard !overflow, p <= dataLength else { throw FormatError("tensor \(name) has an impossible shape \(shape)") }
+        count = p
+      }
+      guard count * 4 == end - begin else {
+        throw FormatError("tensor \(name) of shape \(shape) needs \(count * 4) bytes, its offsets span \(end - begin)")
+      }
+      let t = Tensor(uninitialized: shape)
+      bytes.withUnsafeBufferPointer { src in
+        let base = src.baseAddress! + headerEnd + begin
+        for i in 0..<count {
+          var bits: UInt32 = 0
+          for b in 0..<4 { bits |= UInt32(base[i * 4 + b]) << (8 * UInt32(b)) }
+          t.data[i] = Float(bitPattern: bits)
+        }
+      }
+      tensors[name] = t
+    }
+    return (tensors, metadata)
+  }
+
+  /// Writes atomically: a temporary file beside `path`, flushed to disk, then renamed over it,
+  /// so a crash mid-write leaves the old file whole.
+  public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to path: String) throws {
+    let bytes = encode(tensors, metadata: metadata)
+    try writeAtomically(bytes, to: path)
+  }
+
+  public static func read(_ path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+    guard FileManager.default.fileExists(atPath: path) else { throw FormatError("checkpoint \(path) does not exist") }
+    guard let data = FileManager.default.contents(atPath: path) else { throw FormatError("cannot read \(path)") }
+    do {
+      return try decode([UInt8](data))
+    } catch let e as FormatError {
+      throw FormatError("\(path): \(e.message)")
+    }
+  }
+
+  private static func integers(_ values: [Any]) -> [Int]? {
+    var out: [Int] = []
+    for v in values {
+      guard let num = v as? NSNumber else { return nil }
+      let d = num.doubleValue
+      guard d.rounded() == d, abs(d) < 1e15 else { return nil }
+      out.append(Int(d))
+    }
+    return out
+  }
+
+  private static func quote(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+      switch u {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+      default: out.unicodeScalars.append(u)
+      }
+    }
+    return out + "\""
+  }
+}
+
+/// Temporary file, write, fsync, rename, fsync of the directory.
+func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+  let dir = (path as NSString).deletingLastPathComponent
+  let tmp = "\(path).tmp-\(getpid())"
+  let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+  guard fd >= 0 else { throw SafeTensors.FormatError("cannot create \(tmp): \(String(cString: strerror(errno)))") }
+  var written = 0
+  let ok = bytes.withUnsafeBytes { buf -> Bool in
+    while written < buf.count {
+      let r = Glibc.write(fd, buf.baseAddress! + written, buf.count - written)
+      if r <= 0 { return false }
+      written += r
+    }
+    return true
+  }
+  let synced = fsync(fd) == 0
+  close(fd)
+  guard ok, synced else {
+    unlink(tmp)
+    throw SafeTensors.FormatError("cannot write \(tmp): \(String(cString: strerror(errno)))")
+  }
+  guard rename(tmp, path) == 0 else {
+    unlink(tmp)
+    throw SafeTensors.FormatError("cannot rename \(tmp) to \(path): \(String(cString: strerror(errno)))")
+  }
+  let dfd = open(dir.isEmpty ? "." : dir, O_RDONLY)
+  if dfd >= 0 {
+    fsync(dfd)
+    close(dfd)
+  }
+}
