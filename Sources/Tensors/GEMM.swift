@@ -5,8 +5,9 @@ import Foundation
 // b[p*ldb + j], or b[j*ldb + p] when transB.
 //
 // `gemmReference` is the plain triple loop the fast kernel is tested against.
-// `gemm` follows the BLIS structure: B is packed into KC×16 panels, A into 6×KC panels,
-// and a 6×16 micro-kernel keeps 12 SIMD8 accumulators in registers, using FMA.
+// `gemm` follows the BLIS structure: B is packed into KC×16 panels; A is read in place, six
+// rows at a time (only a last partial panel is packed), and a 6×16 micro-kernel keeps 12
+// SIMD8 accumulators in registers, using FMA.
 
 /// The plain reference kernel.
 public func gemmReference(
@@ -37,10 +38,11 @@ public func gemmReference(
 /// Packing buffers, kept between calls so a training step allocates nothing here.
 final class GEMMWorkspace {
   var packedB: UnsafeMutablePointer<Float>
+  /// One edge panel (fewer than 6 rows of A, zero-padded) per worker.
   var packedA: [UnsafeMutablePointer<Float>]
   init(threads: Int) {
     packedB = GEMMWorkspace.allocate(gemmKC * gemmNC)
-    packedA = (0..<threads).map { _ in GEMMWorkspace.allocate(gemmKC * gemmMC) }
+    packedA = (0..<threads).map { _ in GEMMWorkspace.allocate(gemmKC * gemmMR) }
   }
   static func allocate(_ n: Int) -> UnsafeMutablePointer<Float> {
     UnsafeMutableRawPointer.allocate(byteCount: n * 4, alignment: 64).bindMemory(
@@ -102,19 +104,20 @@ public func gemm(
       let panelsPerGroup = (panels + nGroups - 1) / nGroups
       let tasks = mBlocks * nGroups
       let aBase = a + (transA ? pc * lda : pc)
-      DispatchQueue.concurrentPerform(iterations: min(threads, tasks)) { w in
-        let packedA = ws.packedA[w]
+      let workers = min(threads, tasks)
+      DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let edge = ws.packedA[w]
         var t = w
-        let workers = min(threads, tasks)
-        var packedFor = -1
         while t < tasks {
           let mb = t / nGroups
           let g = t % nGroups
           let ic = mb * gemmMC
           let mc = min(gemmMC, m - ic)
-          if packedFor != mb {
-            packA(mc: mc, kc: kc, a: aBase + (transA ? ic : ic * lda), lda: lda, transA: transA, into: packedA)
-            packedFor = mb
+          // Full 6-row panels are read from A in place; a last partial panel is packed
+          // (zero-padded) so the kernel never reads past A's rows.
+          let fullRows = mc - mc % gemmMR
+          if fullRows < mc {
+            packA(mc: mc - fullRows, kc: kc, a: aBase + (transA ? ic + fullRows : (ic + fullRows) * lda), lda: lda, transA: transA, into: edge)
           }
           let p0 = g * panelsPerGroup
           let p1 = min(panels, p0 + panelsPerGroup)
@@ -122,13 +125,18 @@ public func gemm(
           while jp < p1 {
             let jr = jp * gemmNR
             let nr = min(gemmNR, nc - jr)
+            let bPanel = packedB + jr * kc
             var ir = 0
-            while ir < mc {
-              let mr = min(gemmMR, mc - ir)
+            while ir < fullRows {
+              let row = ic + ir
               microKernel6x16(
-                kc, packedA + ir * kc, packedB + jr * kc,
-                c + (ic + ir) * ldc + jc + jr, ldc, add, mr, nr)
+                kc, aBase + (transA ? row : row * lda), transA ? 1 : lda, transA ? lda : 1, bPanel,
+                c + row * ldc + jc + jr, ldc, add, gemmMR, nr)
               ir += gemmMR
+            }
+            if fullRows < mc {
+              microKernel6x16(
+                kc, edge, 1, gemmMR, bPanel, c + (ic + fullRows) * ldc + jc + jr, ldc, add, mc - fullRows, nr)
             }
             jp += 1
           }
@@ -218,40 +226,42 @@ private func packA(
   }
 }
 
-/// C[mr×nr] (+)= A-panel · B-panel over kc steps. Kept out of line: inlined, LLVM spills
-/// the twelve accumulators.
+/// C[mr×nr] (+)= A[6×kc] · B-panel, where A's element (r, p) is a[r*rs + p*cs]: a packed
+/// panel (rs 1, cs 6), or rows of A read in place (rs lda, cs 1; transposed: rs 1, cs lda).
+/// Kept out of line: inlined, LLVM spills the twelve accumulators.
 @inline(never)
 func microKernel6x16(
-  _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+  _ kc: Int, _ a: UnsafePointer<Float>, _ rs: Int, _ cs: Int, _ b: UnsafePointer<Float>,
   _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool, _ mr: Int, _ nr: Int
 ) {
   typealias V = SIMD8<Float>
   var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
   var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-  var ap = a
+  let a0 = a, a1 = a + rs, a2 = a + 2 * rs, a3 = a + 3 * rs, a4 = a + 4 * rs, a5 = a + 5 * rs
   var bp = UnsafeRawPointer(b)
+  var p = 0
   for _ in 0..<kc {
     let b0 = bp.load(as: V.self)
     let b1 = bp.load(fromByteOffset: 32, as: V.self)
-    var av = V(repeating: ap[0])
+    var av = V(repeating: a0[p])
     c00 = c00.addingProduct(av, b0)
     c01 = c01.addingProduct(av, b1)
-    av = V(repeating: ap[1])
+    av = V(repeating: a1[p])
     c10 = c10.addingProduct(av, b0)
     c11 = c11.addingProduct(av, b1)
-    av = V(repeating: ap[2])
+    av = V(repeating: a2[p])
     c20 = c20.addingProduct(av, b0)
     c21 = c21.addingProduct(av, b1)
-    av = V(repeating: ap[3])
+    av = V(repeating: a3[p])
     c30 = c30.addingProduct(av, b0)
     c31 = c31.addingProduct(av, b1)
-    av = V(repeating: ap[4])
+    av = V(repeating: a4[p])
     c40 = c40.addingProduct(av, b0)
     c41 = c41.addingProduct(av, b1)
-    av = V(repeating: ap[5])
+    av = V(repeating: a5[p])
     c50 = c50.addingProduct(av, b0)
     c51 = c51.addingProduct(av, b1)
-    ap += 6
+    p += cs
     bp += 64
   }
   if mr == gemmMR && nr == gemmNR {
