@@ -35,7 +35,7 @@ let package = Package(
     .testTarget(name: "OptimizersTests", dependencies: ["Tensors", "Autograd", "Optimizers"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Tensors", "Datasets"]),
     .testTarget(name: "ModelsTests", dependencies: ["CNN"]),
-    .testTarget(name: "CommandTests", dependencies: ["CNN"]),
+    .testTarget(name: "CommandTests", dependencies: ["CNN", "CNNCommand"]),
   ],
   swiftLanguageModes: [.v5]
 )

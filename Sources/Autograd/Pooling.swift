@@ -59,8 +59,7 @@ public func avgPool2d(
   let yp = y.data
   parallelFor(g.batch) { n in
     forEachWindow(g, n) { o, i, count in
-      if i >= 0 { addInPlace(yp + o, xp + i, c) }
-      else { scale(yp + o, c, 1 / Float(count)) }
+      if i >= 0 { addInPlace(yp + o, xp + i, c) } else { scale(yp + o, c, 1 / Float(count)) }
     }
   }
   let inShape = x.shape
@@ -72,8 +71,9 @@ public func avgPool2d(
       // Collect each window's cells, then spread dy / count over them.
       var cells: [Int] = []
       forEachWindow(g, n) { o, i, count in
-        if i >= 0 { cells.append(i) }
-        else {
+        if i >= 0 {
+          cells.append(i)
+        } else {
           let w = 1 / Float(count)
           for cell in cells {
             for ch in 0..<c { dxp[cell + ch] += dyp[o + ch] * w }

@@ -73,7 +73,9 @@ struct Arguments {
 
   func seed(_ name: String = "seed") throws -> UInt64 {
     guard let s = values[name] else { return 0 }
-    guard let v = UInt64(s) else { throw UsageError("--\(name) expects a whole number from 0 to \(UInt64.max), got '\(s)'") }
+    guard let v = UInt64(s) else {
+      throw UsageError("--\(name) expects a whole number from 0 to \(UInt64.max), got '\(s)'")
+    }
     return v
   }
 

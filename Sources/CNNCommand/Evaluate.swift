@@ -31,7 +31,9 @@ func runEvaluate(_ raw: [String]) throws -> Int32 {
   let e = try model.evaluate(test, batchSize: batchSize)
   let seconds = Date().timeIntervalSince(start)
   let cm = ConfusionMatrix(labels: test.labels.map(Int.init), predictions: e.predictions, classNames: test.classNames)
-  print("Checkpoint \(checkpoint) (epoch \(saved.epoch)), \(test.count) test images, \(Int((Double(test.count) / seconds).rounded())) images/s")
+  print(
+    "Checkpoint \(checkpoint) (epoch \(saved.epoch)), \(test.count) test images, \(Int((Double(test.count) / seconds).rounded())) images/s"
+  )
   print("test_loss: \(f4(e.loss)) - test_accuracy: \(f4(e.accuracy))")
   print("\nPer-class accuracy:")
   for (name, acc) in zip(test.classNames, cm.perClassAccuracy) {

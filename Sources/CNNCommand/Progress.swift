@@ -24,18 +24,23 @@ final class ProgressPrinter: TrainingObserver {
       lastDraw = Date()
       let w = 30
       let filled = batches == 0 ? w : w * batch / batches
-      let bar = String(repeating: "=", count: max(0, filled - (done ? 0 : 1))) + (done ? "" : ">")
+      let bar =
+        String(repeating: "=", count: max(0, filled - (done ? 0 : 1))) + (done ? "" : ">")
         + String(repeating: ".", count: w - filled)
       let eta = seconds / Double(batch) * Double(batches - batch)
-      let timing = done
+      let timing =
+        done
         ? "\(Int(seconds.rounded()))s \(Int((seconds / Double(batches) * 1000).rounded()))ms/step"
         : "ETA: \(Int(eta.rounded()))s"
-      let line = "\(pad(batch, batches))/\(batches) [\(bar)] - \(timing) - loss: \(f4(loss)) - accuracy: \(f4(accuracy))"
+      let line =
+        "\(pad(batch, batches))/\(batches) [\(bar)] - \(timing) - loss: \(f4(loss)) - accuracy: \(f4(accuracy))"
       FileHandle.standardOutput.write(("\r" + line + (done ? "" : "\u{1B}[K")).data(using: .utf8)!)
     } else {
       let step = max(1, batches / 5)
       guard batch % step == 0 || done else { return }
-      let timing = done ? "\(Int(seconds.rounded()))s" : "ETA: \(Int((seconds / Double(batch) * Double(batches - batch)).rounded()))s"
+      let timing =
+        done
+        ? "\(Int(seconds.rounded()))s" : "ETA: \(Int((seconds / Double(batch) * Double(batches - batch)).rounded()))s"
       print("\(pad(batch, batches))/\(batches) - \(timing) - loss: \(f4(loss)) - accuracy: \(f4(accuracy))")
     }
   }
@@ -74,7 +79,8 @@ final class InterruptFlag: @unchecked Sendable {
       self.raised = true
       self.lock.unlock()
       if second { exit(130) }
-      FileHandle.standardError.write("\ninterrupt: stopping after this batch (Ctrl-C again to quit now)\n".data(using: .utf8)!)
+      FileHandle.standardError.write(
+        "\ninterrupt: stopping after this batch (Ctrl-C again to quit now)\n".data(using: .utf8)!)
     }
     s.resume()
     source = s

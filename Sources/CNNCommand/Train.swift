@@ -32,7 +32,10 @@ let trainHelp = """
 func runTrain(_ raw: [String]) throws -> Int32 {
   let args = try Arguments(
     raw,
-    options: ["data", "model", "epochs", "batch-size", "learning-rate", "seed", "threads", "checkpoint", "metrics", "limit", "test-limit"],
+    options: [
+      "data", "model", "epochs", "batch-size", "learning-rate", "seed", "threads", "checkpoint", "metrics", "limit",
+      "test-limit",
+    ],
     flags: ["resume"])
   let epochs = try args.int("epochs", default: 10, in: 1...10_000)
   let batchSize = try args.int("batch-size", default: 32, in: 1...65_536)
@@ -64,7 +67,8 @@ func runTrain(_ raw: [String]) throws -> Int32 {
     let saved = try model.load(from: checkpoint, restoreOptimizer: true)
     for (key, value) in runInfo where key != "learning_rate" && saved.metadata[key] != value {
       throw UsageError(
-        "--resume: the checkpoint was trained with \(key) \(saved.metadata[key] ?? "unknown"), this run has \(value); an exact resume needs the same")
+        "--resume: the checkpoint was trained with \(key) \(saved.metadata[key] ?? "unknown"), this run has \(value); an exact resume needs the same"
+      )
     }
     initialEpoch = saved.epoch
     print("Resuming from \(checkpoint) after epoch \(initialEpoch)")
@@ -73,7 +77,9 @@ func runTrain(_ raw: [String]) throws -> Int32 {
       return 0
     }
   }
-  print("Training \(modelName) on \(train.count) images, testing on \(test.count); batch \(batchSize), Adam lr \(learningRate), seed \(seed), \(Threads.count) threads")
+  print(
+    "Training \(modelName) on \(train.count) images, testing on \(test.count); batch \(batchSize), Adam lr \(learningRate), seed \(seed), \(Threads.count) threads"
+  )
 
   let folder = (checkpoint as NSString).deletingLastPathComponent
   if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }

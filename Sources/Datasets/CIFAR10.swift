@@ -19,7 +19,8 @@ public enum CIFAR10 {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
       throw DatasetError(
-        "CIFAR-10 directory \(directory) does not exist; run Scripts/get-cifar10.sh (or set CIFAR10_ARCHIVE to a local cifar-10-binary.tar.gz) to fetch it")
+        "CIFAR-10 directory \(directory) does not exist; run Scripts/get-cifar10.sh (or set CIFAR10_ARCHIVE to a local cifar-10-binary.tar.gz) to fetch it"
+      )
     }
     let names = try classNames(directory: directory)
     var images: [UInt8] = []
@@ -48,7 +49,8 @@ public enum CIFAR10 {
     guard !bytes.isEmpty else { throw DatasetError("\(name) is empty") }
     guard bytes.count % recordSize == 0 else {
       throw DatasetError(
-        "\(name) has \(bytes.count) bytes, not a multiple of the \(recordSize)-byte record: truncated or not CIFAR-10 binary")
+        "\(name) has \(bytes.count) bytes, not a multiple of the \(recordSize)-byte record: truncated or not CIFAR-10 binary"
+      )
     }
     var n = bytes.count / recordSize
     if let limit { n = Swift.min(n, Swift.max(limit, 0)) }

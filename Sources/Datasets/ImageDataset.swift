@@ -12,7 +12,8 @@ public struct ImageDataset: Sendable {
 
   public init(images: [UInt8], labels: [UInt8], height: Int, width: Int, channels: Int, classNames: [String]) throws {
     guard height > 0, width > 0, channels > 0, images.count == labels.count * height * width * channels else {
-      throw DatasetError("\(images.count) image bytes do not hold \(labels.count) images of \(height)x\(width)x\(channels)")
+      throw DatasetError(
+        "\(images.count) image bytes do not hold \(labels.count) images of \(height)x\(width)x\(channels)")
     }
     for (i, l) in labels.enumerated() where Int(l) >= classNames.count {
       throw DatasetError("label \(l) of image \(i) is outside the \(classNames.count) classes")

@@ -63,7 +63,8 @@ public enum SafeTensors {
     var n: UInt64 = 0
     for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
     guard n <= UInt64(maxHeaderLength), Int(n) <= bytes.count - 8 else {
-      throw FormatError("header length \(n) is larger than the file (\(bytes.count) bytes) allows: truncated or not safetensors")
+      throw FormatError(
+        "header length \(n) is larger than the file (\(bytes.count) bytes) allows: truncated or not safetensors")
     }
     let headerEnd = 8 + Int(n)
     let json: Any

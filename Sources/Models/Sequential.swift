@@ -89,7 +89,9 @@ public final class Sequential {
   /// plain variable it runs in inference mode.
   public func callAsFunction(_ x: Variable) throws -> Variable {
     guard Array(x.shape.dropFirst()) == inputShape else {
-      throw ModelError("model '\(name)' expects inputs of shape (N, \(inputShape.map(String.init).joined(separator: ", "))), got \(x.shape)")
+      throw ModelError(
+        "model '\(name)' expects inputs of shape (N, \(inputShape.map(String.init).joined(separator: ", "))), got \(x.shape)"
+      )
     }
     var h = x
     for (i, layer) in layers.enumerated() {

@@ -5,7 +5,7 @@ extension Sequential {
     let rows = zip(layerNames, zip(layers, outputShapes)).map { name, pair in
       ("\(name) (\(pair.0.typeName))", shapeText(pair.1), grouped(pair.0.parameterCount))
     }
-    let w0 = max(29, (rows.map { $0.0.count }.max() ?? 0) + 2)
+    let w0 = max(29, (rows.map { $0.0.count }.max() ?? 0) + 3)
     let w1 = max(26, (rows.map { $0.1.count }.max() ?? 0) + 2)
     let w2 = 10
     let width = w0 + w1 + w2

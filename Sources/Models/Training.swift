@@ -36,7 +36,8 @@ public enum TrainingError: Error, CustomStringConvertible {
     switch self {
     case .notCompiled: return "the model has no optimizer and loss: call compile(optimizer:loss:) first"
     case .nonFiniteLoss(let e, let b, let l):
-      return "training stopped: the loss became \(l) at epoch \(e), batch \(b) (try a lower learning rate); the last good checkpoint is kept"
+      return
+        "training stopped: the loss became \(l) at epoch \(e), batch \(b) (try a lower learning rate); the last good checkpoint is kept"
     case .interrupted(let e): return "training interrupted during epoch \(e); the last checkpoint is kept"
     case .badOptions(let m): return m
     }

@@ -7,7 +7,8 @@ public func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<
   let d = UnsafeMutableRawPointer(dst)
   let s = UnsafeRawPointer(src)
   while i + 8 <= n {
-    let v = d.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+    let v =
+      d.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
       + s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
     d.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
     i += 8

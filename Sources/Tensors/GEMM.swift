@@ -117,7 +117,9 @@ public func gemm(
           // (zero-padded) so the kernel never reads past A's rows.
           let fullRows = mc - mc % gemmMR
           if fullRows < mc {
-            packA(mc: mc - fullRows, kc: kc, a: aBase + (transA ? ic + fullRows : (ic + fullRows) * lda), lda: lda, transA: transA, into: edge)
+            packA(
+              mc: mc - fullRows, kc: kc, a: aBase + (transA ? ic + fullRows : (ic + fullRows) * lda), lda: lda,
+              transA: transA, into: edge)
           }
           let p0 = g * panelsPerGroup
           let p1 = min(panels, p0 + panelsPerGroup)

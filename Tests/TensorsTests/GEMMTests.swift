@@ -52,10 +52,14 @@ final class GEMMTests: XCTestCase {
     var fast = [Float](repeating: 7, count: m * 21)
     var ref = fast
     fast.withUnsafeMutableBufferPointer { c in
-      gemm(m: m, n: n, k: k, a: a, lda: 12, transA: false, b: b, ldb: 20, transB: false, c: c.baseAddress!, ldc: 21, accumulate: false)
+      gemm(
+        m: m, n: n, k: k, a: a, lda: 12, transA: false, b: b, ldb: 20, transB: false, c: c.baseAddress!, ldc: 21,
+        accumulate: false)
     }
     ref.withUnsafeMutableBufferPointer { c in
-      gemmReference(m: m, n: n, k: k, a: a, lda: 12, transA: false, b: b, ldb: 20, transB: false, c: c.baseAddress!, ldc: 21, accumulate: false)
+      gemmReference(
+        m: m, n: n, k: k, a: a, lda: 12, transA: false, b: b, ldb: 20, transB: false, c: c.baseAddress!, ldc: 21,
+        accumulate: false)
     }
     for i in 0..<fast.count { XCTAssertEqual(fast[i], ref[i], accuracy: 1e-4) }
     XCTAssertEqual(fast[20], 7, "columns beyond n are untouched")
@@ -72,7 +76,9 @@ final class GEMMTests: XCTestCase {
       defer { Threads.count = saved }
       var c = [Float](repeating: 0, count: m * n)
       c.withUnsafeMutableBufferPointer { c in
-        gemm(m: m, n: n, k: k, a: a, lda: m, transA: true, b: b, ldb: n, transB: false, c: c.baseAddress!, ldc: n, accumulate: false)
+        gemm(
+          m: m, n: n, k: k, a: a, lda: m, transA: true, b: b, ldb: n, transB: false, c: c.baseAddress!, ldc: n,
+          accumulate: false)
       }
       return c
     }

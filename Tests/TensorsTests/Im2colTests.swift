@@ -19,7 +19,9 @@ final class Im2colTests: XCTestCase {
       col.withUnsafeMutableBufferPointer { im2col(x, g, $0.baseAddress!) }
       var fast = [Float](repeating: 0, count: rows * filters)
       fast.withUnsafeMutableBufferPointer {
-        gemm(m: rows, n: filters, k: k, a: col, lda: k, transA: false, b: kernel, ldb: filters, transB: false, c: $0.baseAddress!, ldc: filters, accumulate: false)
+        gemm(
+          m: rows, n: filters, k: k, a: col, lda: k, transA: false, b: kernel, ldb: filters, transB: false,
+          c: $0.baseAddress!, ldc: filters, accumulate: false)
       }
       var ref = [Float](repeating: 0, count: rows * filters)
       ref.withUnsafeMutableBufferPointer {
@@ -31,7 +33,8 @@ final class Im2colTests: XCTestCase {
 
   /// col2im is the adjoint of im2col: <im2col(x), c> == <x, col2im(c)>.
   func testCol2imIsAdjoint() throws {
-    let g = try WindowGeometry(batch: 1, height: 5, width: 6, channels: 2, window: (3, 3), strides: (2, 2), padding: .same)
+    let g = try WindowGeometry(
+      batch: 1, height: 5, width: 6, channels: 2, window: (3, 3), strides: (2, 2), padding: .same)
     var rng = SeededRandom(seed: 1)
     let x = (0..<60).map { _ in rng.uniform(-1, 1) }
     let rows = g.outH * g.outW * 18

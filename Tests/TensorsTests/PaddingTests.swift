@@ -8,7 +8,8 @@ final class PaddingTests: XCTestCase {
         for s in 1...4 {
           let valid = Padding.valid.outputSize(input: n, window: f, stride: s)
           XCTAssertEqual(valid, f > n ? nil : (n - f) / s + 1)
-          XCTAssertEqual(Padding.same.outputSize(input: n, window: f, stride: s), Int((Double(n) / Double(s)).rounded(.up)))
+          XCTAssertEqual(
+            Padding.same.outputSize(input: n, window: f, stride: s), Int((Double(n) / Double(s)).rounded(.up)))
         }
       }
     }

@@ -1,0 +1,104 @@
+import CNN
+import Foundation
+import XCTest
+
+/// Bad command lines: one clear line, exit status 2, never a crash.
+final class CommandLineTests: XCTestCase {
+  func testHelpOnEveryCommand() throws {
+    let top = try cnn(["--help"])
+    XCTAssertEqual(top.status, 0)
+    XCTAssertTrue(top.out.contains("commands:"))
+    for c in ["train", "evaluate", "summary", "bench"] {
+      let r = try cnn([c, "--help"])
+      XCTAssertEqual(r.status, 0, c)
+      XCTAssertTrue(r.out.contains("usage: cnn \(c)"), r.out)
+    }
+  }
+
+  func testSummaryPrintsTheSeedModel() throws {
+    let r = try cnn(["summary"])
+    XCTAssertEqual(r.status, 0)
+    XCTAssertTrue(r.out.contains("Total params: 167,562"), r.out)
+  }
+
+  func testUsageErrors() throws {
+    let cases: [([String], String)] = [
+      (["fly"], "unknown command 'fly'"),
+      (["train", "--epoch", "3"], "unknown option '--epoch'"),
+      (["train", "--epochs"], "--epochs needs a value"),
+      (["train", "--epochs", "--seed", "1"], "--epochs needs a value"),
+      (["train", "--epochs", "ten"], "--epochs expects a whole number, got 'ten'"),
+      (["train", "--epochs", "0"], "--epochs must be between 1 and 10000, got 0"),
+      (["train", "--batch-size", "0"], "--batch-size must be between 1 and 65536, got 0"),
+      (["train", "--learning-rate", "-0.1"], "--learning-rate must be above 0.0"),
+      (["train", "--learning-rate", "abc"], "--learning-rate expects a number, got 'abc'"),
+      (["train", "--threads", "999"], "--threads must be between 1 and \(Threads.available), got 999"),
+      (["train", "--seed", "-1"], "--seed expects a whole number"),
+      (["train", "--resume=yes"], "--resume takes no value"),
+      (["train", "stray"], "unexpected argument 'stray'"),
+      (["train", "--epochs", "2", "--epochs", "3"], "--epochs is given twice"),
+      (["evaluate", "--batch-size", "x"], "--batch-size expects a whole number"),
+      (["summary", "--layers"], "unknown option '--layers'"),
+    ]
+    for (args, text) in cases {
+      let r = try cnn(args)
+      XCTAssertEqual(r.status, 2, "\(args): \(r.err)")
+      XCTAssertTrue(r.err.contains(text), "\(args): \(r.err)")
+      XCTAssertFalse(r.err.contains("Fatal error"), "\(args) crashed")
+      XCTAssertEqual(r.err.split(separator: "\n").count, 1, "one line: \(r.err)")
+    }
+  }
+
+  func testBadDataFails() throws {
+    let missing = try cnn(["train", "--data", "/nonexistent/cifar"])
+    XCTAssertEqual(missing.status, 1)
+    XCTAssertTrue(missing.err.contains("does not exist; run Scripts/get-cifar10.sh"), missing.err)
+
+    let dir = try temporaryDirectory(self)
+    try writeSyntheticCIFAR(dir, train: 4, test: 4)
+    try FileManager.default.removeItem(atPath: dir + "/data_batch_3.bin")
+    let gone = try cnn(["train", "--data", dir])
+    XCTAssertEqual(gone.status, 1)
+    XCTAssertTrue(gone.err.contains("missing CIFAR-10 file") && gone.err.contains("data_batch_3.bin"), gone.err)
+
+    try writeSyntheticCIFAR(dir, train: 4, test: 4)
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: dir + "/data_batch_2.bin"))
+    try bytes.prefix(3073 * 2 + 100).write(to: URL(fileURLWithPath: dir + "/data_batch_2.bin"))
+    let truncated = try cnn(["train", "--data", dir])
+    XCTAssertEqual(truncated.status, 1)
+    XCTAssertTrue(
+      truncated.err.contains("data_batch_2.bin has 6246 bytes, not a multiple of the 3073-byte record"), truncated.err)
+
+    try writeSyntheticCIFAR(dir, train: 4, test: 4)
+    var test = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/test_batch.bin")))
+    test[3073] = 12
+    try Data(test).write(to: URL(fileURLWithPath: dir + "/test_batch.bin"))
+    let label = try cnn(["train", "--data", dir])
+    XCTAssertEqual(label.status, 1)
+    XCTAssertTrue(label.err.contains("test_batch.bin: record 1 has label 12, but labels run 0...9"), label.err)
+  }
+
+  func testBadCheckpointsFail() throws {
+    let dir = try temporaryDirectory(self)
+    try writeSyntheticCIFAR(dir, train: 4, test: 4)
+    let none = try cnn(["evaluate", "--data", dir, "--checkpoint", dir + "/none.safetensors"])
+    XCTAssertEqual(none.status, 1)
+    XCTAssertTrue(none.err.contains("does not exist"), none.err)
+    FileManager.default.createFile(atPath: dir + "/bad.safetensors", contents: Data([1, 2, 3, 4, 5, 6, 7, 8, 9]))
+    let bad = try cnn(["evaluate", "--data", dir, "--checkpoint", dir + "/bad.safetensors"])
+    XCTAssertEqual(bad.status, 1)
+    XCTAssertTrue(bad.err.contains("header length"), bad.err)
+    // A tiny-model checkpoint given to the seed model: names the mismatch.
+    let trained = try cnn([
+      "train", "--data", dir, "--model", "tiny", "--epochs", "1", "--checkpoint", dir + "/tiny.safetensors",
+    ])
+    XCTAssertEqual(trained.status, 0, trained.err)
+    let wrong = try cnn(["evaluate", "--data", dir, "--checkpoint", dir + "/tiny.safetensors"])
+    XCTAssertEqual(wrong.status, 1)
+    XCTAssertTrue(
+      wrong.err.contains("conv2d.kernel has shape [3, 3, 3, 8], the model expects [3, 3, 3, 32]"), wrong.err)
+    let resumeMissing = try cnn(["train", "--data", dir, "--resume", "--checkpoint", dir + "/none.safetensors"])
+    XCTAssertEqual(resumeMissing.status, 2)
+    XCTAssertTrue(resumeMissing.err.contains("no checkpoint"), resumeMissing.err)
+  }
+}
