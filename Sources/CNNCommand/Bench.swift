@@ -1,19 +1,111 @@
 import CNN
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 let benchHelp = """
   usage: cnn bench [options]
 
-  Measures this machine: FMA probe peak, GEMM GFLOP/s, and the seed model's training and
-  inference images/s. Build with 'swift build -c release' first.
+  Measures this machine in one run: the FMA probe peak (1 and 2 threads), GEMM GFLOP/s at
+  256³, 1024³ and the seed model's convolution shapes, the seed model's training and
+  inference images/s at batch 32 and 128 (each also as a fraction of the probe peak), and
+  peak resident memory. Build with 'swift build -c release' first; quote medians of runs.
 
   options:
-    --threads N   threads, 1 to the number of cores (default: all)
+    --threads N   threads for GEMM and the model, 1 to the number of cores (default: all)
+    --steps N     training steps timed per batch size (default 60)
   """
 
+/// FLOPs of one image through the seed model: forward, and training (forward, weight
+/// gradients, input gradients but the first layer's).
+let conv1FLOP: Double = 2 * 30 * 30 * 32 * 27
+let seedForwardFLOP: Double = conv1FLOP + 2 * 13 * 13 * 64 * 288 + 2 * 2304 * 64 + 2 * 64 * 10
+let seedTrainFLOP: Double = 3 * seedForwardFLOP - conv1FLOP
+
 func runBench(_ raw: [String]) throws -> Int32 {
-  let args = try Arguments(raw, options: ["threads"], flags: [])
-  Threads.count = try args.threads()
-  print("bench: not yet implemented")
-  return 1
+  let args = try Arguments(raw, options: ["threads", "steps"], flags: [])
+  let threads = try args.threads()
+  let steps = try args.int("steps", default: 60, in: 1...100_000)
+
+  print("cnn bench: \(Threads.available) cores available, using \(threads) threads")
+  Threads.count = threads
+  let peak1 = (0..<3).map { _ in fmaProbePeak(threads: 1) }.max()!
+  let peak2 = (0..<3).map { _ in fmaProbePeak(threads: 2) }.max()!
+  let peak = threads == 1 ? peak1 : peak2
+  print(String(format: "probe peak (FMA loop): %.1f GFLOP/s on 1 thread, %.1f on 2", peak1, peak2))
+
+  print("\nGEMM (C = A·B, row-major), GFLOP/s and fraction of the probe peak:")
+  let shapes: [(String, Int, Int, Int, Bool, Bool)] = [
+    ("256³", 256, 256, 256, false, false),
+    ("1024³", 1024, 1024, 1024, false, false),
+    ("conv1 forward  (28800×32×27)", 28800, 32, 27, false, false),
+    ("conv1 dW       (27×32×28800)", 27, 32, 28800, true, false),
+    ("conv2 forward  (5408×64×288)", 5408, 64, 288, false, false),
+    ("conv2 dW       (288×64×5408)", 288, 64, 5408, true, false),
+    ("conv2 dX       (5408×288×64)", 5408, 288, 64, false, true),
+  ]
+  for (name, m, n, k, ta, tb) in shapes {
+    let g = timeGEMM(m: m, n: n, k: k, transA: ta, transB: tb)
+    print(String(format: "  %-30@ %7.1f GFLOP/s  %5.1f%%", name as NSString, g, 100 * g / peak))
+  }
+
+  print(
+    "\nSeed model (\(String(format: "%.1f", seedTrainFLOP / 1e6)) MFLOP per training image, \(String(format: "%.1f", seedForwardFLOP / 1e6)) per inference):"
+  )
+  for batch in [32, 128] {
+    let (train, infer) = try timeSeedModel(batch: batch, steps: steps)
+    print(
+      String(
+        format: "  batch %3d: training %6.0f images/s (%5.1f GFLOP/s, %4.1f%% of peak)", batch, train,
+        train * seedTrainFLOP / 1e9, 100 * train * seedTrainFLOP / 1e9 / peak))
+    print(
+      String(
+        format: "             inference %6.0f images/s (%5.1f GFLOP/s, %4.1f%% of peak)", infer,
+        infer * seedForwardFLOP / 1e9, 100 * infer * seedForwardFLOP / 1e9 / peak))
+  }
+  var usage = rusage()
+  getrusage(RUSAGE_SELF.rawValue, &usage)
+  print(String(format: "\npeak resident memory: %.0f MB", Double(usage.ru_maxrss) / 1024))
+  return 0
+}
+
+func timeGEMM(m: Int, n: Int, k: Int, transA: Bool, transB: Bool) -> Double {
+  let a = Tensor(shape: [m * k], repeating: 0.5)
+  let b = Tensor(shape: [k * n], repeating: 0.25)
+  let c = Tensor(zeros: [m * n])
+  let flop = 2.0 * Double(m * n * k)
+  let reps = max(1, Int(2e9 / flop))
+  var best = Double.infinity
+  for _ in 0..<5 {
+    let start = Date()
+    for _ in 0..<reps {
+      gemm(
+        m: m, n: n, k: k, a: a.data, lda: transA ? m : k, transA: transA, b: b.data, ldb: transB ? k : n,
+        transB: transB, c: c.data, ldc: n, accumulate: false)
+    }
+    best = min(best, Date().timeIntervalSince(start) / Double(reps))
+  }
+  return flop / best / 1e9
+}
+
+/// Images/s of training steps and of inference on random images, after a warm-up.
+func timeSeedModel(batch: Int, steps: Int) throws -> (train: Double, inference: Double) {
+  let model = try Zoo.model("seed")
+  model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: false))
+  var rng = SeededRandom(seed: 1)
+  let x = Tensor(uninitialized: [batch, 32, 32, 3])
+  for i in 0..<x.count { x[i] = rng.nextFloat() }
+  let labels = (0..<batch).map { _ in rng.nextInt(below: 10) }
+  for _ in 0..<5 { _ = try model.trainStep(x, labels: labels) }
+  var start = Date()
+  for _ in 0..<steps { _ = try model.trainStep(x, labels: labels) }
+  let train = Double(steps * batch) / Date().timeIntervalSince(start)
+  let inferSteps = max(steps, 3)
+  _ = try model.predict(x)
+  start = Date()
+  for _ in 0..<inferSteps { _ = try model.predict(x) }
+  let infer = Double(inferSteps * batch) / Date().timeIntervalSince(start)
+  return (train, infer)
 }

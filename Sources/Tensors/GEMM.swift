@@ -33,46 +33,50 @@ public func gemmReference(
 @usableFromInline let gemmNR = 16
 @usableFromInline let gemmKC = 256
 @usableFromInline let gemmMC = 120
-@usableFromInline let gemmNC = 2048
 
-/// Packing buffers, kept between calls so a training step allocates nothing here.
-final class GEMMWorkspace {
-  var packedB: UnsafeMutablePointer<Float>
-  /// One edge panel (fewer than 6 rows of A, zero-padded) per worker.
-  var packedA: [UnsafeMutablePointer<Float>]
-  init(threads: Int) {
-    packedB = GEMMWorkspace.allocate(gemmKC * gemmNC)
-    packedA = (0..<threads).map { _ in GEMMWorkspace.allocate(gemmKC * gemmMR) }
+/// A growable, 64-byte aligned scratch buffer, reused between calls so that a training step
+/// allocates nothing here once warm.
+final class ScratchBuffer {
+  private(set) var pointer: UnsafeMutablePointer<Float>
+  private(set) var capacity: Int
+  init() {
+    capacity = 0
+    pointer = ScratchBuffer.allocate(1)
+  }
+  func reserve(_ n: Int) -> UnsafeMutablePointer<Float> {
+    if n > capacity {
+      UnsafeMutableRawPointer(pointer).deallocate()
+      capacity = n
+      pointer = ScratchBuffer.allocate(n)
+    }
+    return pointer
   }
   static func allocate(_ n: Int) -> UnsafeMutablePointer<Float> {
-    UnsafeMutableRawPointer.allocate(byteCount: n * 4, alignment: 64).bindMemory(
-      to: Float.self, capacity: n)
+    UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 4, alignment: 64).bindMemory(
+      to: Float.self, capacity: max(n, 1))
   }
-  deinit {
-    UnsafeMutableRawPointer(packedB).deallocate()
-    for p in packedA { UnsafeMutableRawPointer(p).deallocate() }
-  }
+  deinit { UnsafeMutableRawPointer(pointer).deallocate() }
 }
 
-private let workspaceLock = NSLock()
-nonisolated(unsafe) private var freeWorkspaces: [GEMMWorkspace] = []
+private let scratchLock = NSLock()
+nonisolated(unsafe) private var freeScratch: [ScratchBuffer] = []
 
-private func takeWorkspace(threads: Int) -> GEMMWorkspace {
-  workspaceLock.lock()
-  defer { workspaceLock.unlock() }
-  if let i = freeWorkspaces.firstIndex(where: { $0.packedA.count >= threads }) {
-    return freeWorkspaces.remove(at: i)
-  }
-  return GEMMWorkspace(threads: threads)
+private func takeScratch() -> ScratchBuffer {
+  scratchLock.lock()
+  defer { scratchLock.unlock() }
+  return freeScratch.popLast() ?? ScratchBuffer()
 }
 
-private func returnWorkspace(_ w: GEMMWorkspace) {
-  workspaceLock.lock()
-  freeWorkspaces.append(w)
-  workspaceLock.unlock()
+private func returnScratch(_ s: ScratchBuffer) {
+  scratchLock.lock()
+  freeScratch.append(s)
+  scratchLock.unlock()
 }
 
 /// The fast kernel: same contract as `gemmReference`.
+///
+/// Work is cut by shape alone (never by thread count) and every element of C is summed in
+/// a fixed order, so results are bit-identical with any number of threads.
 public func gemm(
   m: Int, n: Int, k: Int,
   a: UnsafePointer<Float>, lda: Int, transA: Bool,
@@ -84,70 +88,129 @@ public func gemm(
     if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
     return
   }
-  let threads = Threads.count
-  let ws = takeWorkspace(threads: threads)
-  defer { returnWorkspace(ws) }
-  let packedB = ws.packedB
-  var jc = 0
-  while jc < n {
-    let nc = min(gemmNC, n - jc)
-    var pc = 0
-    while pc < k {
-      let kc = min(gemmKC, k - pc)
-      packB(kc: kc, nc: nc, b: b + (transB ? jc * ldb + pc : pc * ldb + jc), ldb: ldb, transB: transB, into: packedB)
+  // A long reduction into a small C (weight gradients: k = batch pixels): split k into
+  // fixed chunks computed in parallel, then add the partial products in chunk order.
+  let chunks = k >= 2048 && m * n <= 128 * 128 ? min(16, k / 1024) : 1
+  if chunks > 1 {
+    let scratch = takeScratch()
+    defer { returnScratch(scratch) }
+    let partial = scratch.reserve(chunks * m * n)
+    let step = (k + chunks - 1) / chunks
+    parallelFor(chunks) { ch in
+      let k0 = ch * step
+      let kk = min(k, k0 + step) - k0
+      gemmBlocked(
+        m: m, n: n, k: kk, a: a + (transA ? k0 * lda : k0), lda: lda, transA: transA,
+        b: b + (transB ? k0 : k0 * ldb), ldb: ldb, transB: transB, c: partial + ch * m * n, ldc: n,
+        accumulate: false, parallel: false)
+    }
+    for i in 0..<m {
+      let row = c + i * ldc
+      if !accumulate { row.update(from: partial + i * n, count: n) }
+      for ch in (accumulate ? 0 : 1)..<chunks { addInPlace(row, partial + ch * m * n + i * n, n) }
+    }
+    return
+  }
+  gemmBlocked(
+    m: m, n: n, k: k, a: a, lda: lda, transA: transA, b: b, ldb: ldb, transB: transB, c: c, ldc: ldc,
+    accumulate: accumulate, parallel: true)
+}
+
+/// Packs all of op(B) once (KC×16 panels, k-block by k-block), then runs tasks of MC rows
+/// (and, when rows are few, groups of 16-column panels), each over the whole k range.
+private func gemmBlocked(
+  m: Int, n: Int, k: Int,
+  a: UnsafePointer<Float>, lda: Int, transA: Bool,
+  b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+  c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool
+) {
+  let panels = (n + gemmNR - 1) / gemmNR
+  // k-blocks of at most KC + KC/4, as even as possible (k = 288 stays one block).
+  let kBlocks = max(1, (k + gemmKC + gemmKC / 4 - 1) / (gemmKC + gemmKC / 4))
+  let kc0 = (k + kBlocks - 1) / kBlocks
+  let scratch = takeScratch()
+  defer { returnScratch(scratch) }
+  // Short, untransposed rows of B (kernels, gradients of narrow layers) are read in place,
+  // 16 columns at a time; only a last partial panel is packed. Otherwise all of op(B) is
+  // packed: k-block pb at packedB + pb*kc0*panels*16, its panel jp at + jp*kc*16. (Rows
+  // 4 KiB apart would alias in L1, so those are always packed.)
+  let bInPlace = !transB && ldb <= 256 && ldb % 1024 != 0
+  let packedPanels = bInPlace ? (n % gemmNR == 0 ? 0 : 1) : panels
+  let packedB = scratch.reserve(max(1, packedPanels * gemmNR * k))
+  let packBlock: (Int) -> Void = { pb in
+    let pc = pb * kc0
+    let kc = min(kc0, k - pc)
+    let skip = bInPlace ? n - n % gemmNR : 0
+    packB(
+      kc: kc, nc: n - skip, b: b + (transB ? pc : pc * ldb) + skip, ldb: ldb, transB: transB,
+      into: packedB + pc * packedPanels * gemmNR)
+  }
+  if packedPanels > 0 {
+    if parallel && kBlocks > 1 && k * n >= 1 << 16 {
+      parallelFor(kBlocks, packBlock)
+    } else {
+      for pb in 0..<kBlocks { packBlock(pb) }
+    }
+  }
+  let mBlocks = (m + gemmMC - 1) / gemmMC
+  let wantedGroups = mBlocks >= 8 ? 1 : min(panels, max(1, 8 / mBlocks))
+  let panelsPerGroup = (panels + wantedGroups - 1) / wantedGroups
+  let nGroups = (panels + panelsPerGroup - 1) / panelsPerGroup  // every group non-empty
+  let tasks = mBlocks * nGroups
+  let task: (Int) -> Void = { t in
+    let ic = (t / nGroups) * gemmMC
+    let mc = min(gemmMC, m - ic)
+    let fullRows = mc - mc % gemmMR
+    let p0 = (t % nGroups) * panelsPerGroup
+    let p1 = min(panels, p0 + panelsPerGroup)
+    let aScratch = takeScratch()
+    defer { returnScratch(aScratch) }
+    let packedA = aScratch.reserve(gemmMR * kc0)
+    var pb = 0
+    while pb < kBlocks {
+      let pc = pb * kc0
+      let kc = min(kc0, k - pc)
       let add = accumulate || pc > 0
-      // Tasks: blocks of MC rows, and when there are few of them, groups of NR panels too.
-      // The split depends on the shape only, never on the thread count.
-      let mBlocks = (m + gemmMC - 1) / gemmMC
-      let panels = (nc + gemmNR - 1) / gemmNR
-      let nGroups = mBlocks >= 8 ? 1 : min(panels, max(1, 8 / mBlocks))
-      let panelsPerGroup = (panels + nGroups - 1) / nGroups
-      let tasks = mBlocks * nGroups
       let aBase = a + (transA ? pc * lda : pc)
-      let workers = min(threads, tasks)
-      DispatchQueue.concurrentPerform(iterations: workers) { w in
-        let edge = ws.packedA[w]
-        var t = w
-        while t < tasks {
-          let mb = t / nGroups
-          let g = t % nGroups
-          let ic = mb * gemmMC
-          let mc = min(gemmMC, m - ic)
-          // Full 6-row panels are read from A in place; a last partial panel is packed
-          // (zero-padded) so the kernel never reads past A's rows.
-          let fullRows = mc - mc % gemmMR
-          if fullRows < mc {
-            packA(
-              mc: mc - fullRows, kc: kc, a: aBase + (transA ? ic + fullRows : (ic + fullRows) * lda), lda: lda,
-              transA: transA, into: edge)
-          }
-          let p0 = g * panelsPerGroup
-          let p1 = min(panels, p0 + panelsPerGroup)
-          var jp = p0
-          while jp < p1 {
-            let jr = jp * gemmNR
-            let nr = min(gemmNR, nc - jr)
-            let bPanel = packedB + jr * kc
-            var ir = 0
-            while ir < fullRows {
-              let row = ic + ir
-              microKernel6x16(
-                kc, aBase + (transA ? row : row * lda), transA ? 1 : lda, transA ? lda : 1, bPanel,
-                c + row * ldc + jc + jr, ldc, add, gemmMR, nr)
-              ir += gemmMR
-            }
-            if fullRows < mc {
-              microKernel6x16(
-                kc, edge, 1, gemmMR, bPanel, c + (ic + fullRows) * ldc + jc + jr, ldc, add, mc - fullRows, nr)
-            }
-            jp += 1
-          }
-          t += workers
+      // Full 6-row panels are read from A in place; a last partial panel is packed
+      // (zero-padded), so the kernel never reads past A's rows.
+      let packedRows = fullRows
+      if packedRows < mc {
+        packA(
+          mc: mc - packedRows, kc: kc, a: aBase + (transA ? ic + packedRows : (ic + packedRows) * lda), lda: lda,
+          transA: transA, into: packedA)
+      }
+      let bBlock = packedB + pc * packedPanels * gemmNR
+      for jp in p0..<p1 {
+        let jr = jp * gemmNR
+        let nr = min(gemmNR, n - jr)
+        let inPlace = bInPlace && jr + gemmNR <= n
+        let packedOffset: Int = bInPlace ? 0 : jp * kc * gemmNR
+        let bPanel: UnsafePointer<Float> = inPlace ? b + (pc * ldb + jr) : UnsafePointer(bBlock + packedOffset)
+        let bStride = inPlace ? ldb : gemmNR
+        var ir = 0
+        while ir < packedRows {
+          let row = ic + ir
+          microKernel6x16(
+            kc, aBase + (transA ? row : row * lda), transA ? 1 : lda, transA ? lda : 1, bPanel, bStride,
+            c + row * ldc + jr, ldc, add, gemmMR, nr)
+          ir += gemmMR
+        }
+        while ir < mc {
+          microKernel6x16(
+            kc, packedA + (ir - packedRows) * kc, 1, gemmMR, bPanel, bStride, c + (ic + ir) * ldc + jr, ldc, add,
+            min(gemmMR, mc - ir), nr)
+          ir += gemmMR
         }
       }
-      pc += kc
+      pb += 1
     }
-    jc += nc
+  }
+  // Below about 2^18 multiply-adds, waking a second thread costs more than it saves.
+  if parallel && tasks > 1 && m * n * k >= 1 << 18 {
+    parallelFor(tasks, task)
+  } else {
+    for t in 0..<tasks { task(t) }
   }
 }
 
@@ -228,12 +291,13 @@ private func packA(
   }
 }
 
-/// C[mr×nr] (+)= A[6×kc] · B-panel, where A's element (r, p) is a[r*rs + p*cs]: a packed
-/// panel (rs 1, cs 6), or rows of A read in place (rs lda, cs 1; transposed: rs 1, cs lda).
+/// C[mr×nr] (+)= A[6×kc] · B[kc×16], where A's element (r, p) is a[r*rs + p*cs]: a packed
+/// panel (rs 1, cs 6), or rows of A read in place (rs lda, cs 1; transposed: rs 1, cs lda);
+/// and B's row p is the 16 floats at b + p*bs (a packed panel: bs 16; in place: bs ldb).
 /// Kept out of line: inlined, LLVM spills the twelve accumulators.
 @inline(never)
 func microKernel6x16(
-  _ kc: Int, _ a: UnsafePointer<Float>, _ rs: Int, _ cs: Int, _ b: UnsafePointer<Float>,
+  _ kc: Int, _ a: UnsafePointer<Float>, _ rs: Int, _ cs: Int, _ b: UnsafePointer<Float>, _ bs: Int,
   _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool, _ mr: Int, _ nr: Int
 ) {
   typealias V = SIMD8<Float>
@@ -241,10 +305,11 @@ func microKernel6x16(
   var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
   let a0 = a, a1 = a + rs, a2 = a + 2 * rs, a3 = a + 3 * rs, a4 = a + 4 * rs, a5 = a + 5 * rs
   var bp = UnsafeRawPointer(b)
+  let bStep = bs * 4
   var p = 0
   for _ in 0..<kc {
-    let b0 = bp.load(as: V.self)
-    let b1 = bp.load(fromByteOffset: 32, as: V.self)
+    let b0 = bp.loadUnaligned(as: V.self)
+    let b1 = bp.loadUnaligned(fromByteOffset: 32, as: V.self)
     var av = V(repeating: a0[p])
     c00 = c00.addingProduct(av, b0)
     c01 = c01.addingProduct(av, b1)
@@ -264,7 +329,7 @@ func microKernel6x16(
     c50 = c50.addingProduct(av, b0)
     c51 = c51.addingProduct(av, b1)
     p += cs
-    bp += 64
+    bp += bStep
   }
   if mr == gemmMR && nr == gemmNR {
     @inline(__always) func store(_ row: Int, _ lo: V, _ hi: V) {

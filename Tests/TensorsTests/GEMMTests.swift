@@ -10,7 +10,12 @@ final class GEMMTests: XCTestCase {
   /// Fast and reference kernels agree on odd shapes, every transpose, with and without
   /// accumulation, and across the blocking edges (k > 256, n > 16, m > 120).
   func testFastMatchesReference() {
-    let shapes = [(1, 1, 1), (7, 5, 3), (13, 17, 19), (6, 16, 1), (125, 33, 260), (37, 70, 513), (250, 19, 7)]
+    // Covers: edge panels, several k-blocks, B read in place with a packed edge panel (n = 33,
+    // 70), B packed whole (n > 256 columns via transB), and the k-split of long reductions.
+    let shapes = [
+      (1, 1, 1), (7, 5, 3), (13, 17, 19), (6, 16, 1), (125, 33, 260), (37, 70, 513), (250, 19, 7), (27, 32, 2500),
+      (20, 35, 4100), (9, 300, 40),
+    ]
     for (m, n, k) in shapes {
       for transA in [false, true] {
         for transB in [false, true] {
@@ -70,6 +75,26 @@ final class GEMMTests: XCTestCase {
     let (m, n, k) = (300, 70, 600)
     let a = fill(m * k, seed: 6)
     let b = fill(k * n, seed: 7)
+    func run(_ threads: Int) -> [Float] {
+      let saved = Threads.count
+      Threads.count = threads
+      defer { Threads.count = saved }
+      var c = [Float](repeating: 0, count: m * n)
+      c.withUnsafeMutableBufferPointer { c in
+        gemm(
+          m: m, n: n, k: k, a: a, lda: m, transA: true, b: b, ldb: n, transB: false, c: c.baseAddress!, ldc: n,
+          accumulate: false)
+      }
+      return c
+    }
+    XCTAssertEqual(run(1), run(2))
+  }
+
+  /// The k-split path (a long reduction into a small C) is identical across thread counts too.
+  func testSplitReductionIdenticalAcrossThreadCounts() {
+    let (m, n, k) = (27, 32, 5000)
+    let a = fill(m * k, seed: 8)
+    let b = fill(k * n, seed: 9)
     func run(_ threads: Int) -> [Float] {
       let saved = Threads.count
       Threads.count = threads
