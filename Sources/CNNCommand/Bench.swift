@@ -48,7 +48,8 @@ func runBench(_ raw: [String]) throws -> Int32 {
   ]
   for (name, m, n, k, ta, tb) in shapes {
     let g = timeGEMM(m: m, n: n, k: k, transA: ta, transB: tb)
-    print(String(format: "  %-30@ %7.1f GFLOP/s  %5.1f%%", name as NSString, g, 100 * g / peak))
+    let label = name.padding(toLength: 30, withPad: " ", startingAt: 0)
+    print("  " + label + String(format: "%7.1f GFLOP/s  %5.1f%%", g, 100 * g / peak))
   }
 
   print(

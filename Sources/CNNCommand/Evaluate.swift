@@ -12,14 +12,14 @@ let evaluateHelp = """
                         Datasets/cifar-10-batches-bin)
     --checkpoint PATH   checkpoint to evaluate (default runs/model.safetensors)
     --model NAME        the checkpoint's model: seed (default) or tiny
-    --batch-size N      images per forward pass (default 250)
+    --batch-size N      images per forward pass (default 100)
     --limit N           evaluate on the first N test images only
     --threads N         threads, 1 to the number of cores (default: all)
   """
 
 func runEvaluate(_ raw: [String]) throws -> Int32 {
   let args = try Arguments(raw, options: ["data", "checkpoint", "model", "batch-size", "limit", "threads"], flags: [])
-  let batchSize = try args.int("batch-size", default: 250, in: 1...65_536)
+  let batchSize = try args.int("batch-size", default: 100, in: 1...65_536)
   let limit = try args.optionalInt("limit", in: 1...Int.max)
   Threads.count = try args.threads()
   let checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"

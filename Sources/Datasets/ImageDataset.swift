@@ -33,9 +33,25 @@ public struct ImageDataset: Sendable {
   /// The first `n` images (all of them when n >= count).
   public func prefix(_ n: Int) -> ImageDataset {
     let k = Swift.max(0, Swift.min(n, count))
-    return try! ImageDataset(
-      images: Array(images[0..<(k * imageSize)]), labels: Array(labels[0..<k]), height: height,
-      width: width, channels: channels, classNames: classNames)
+    return ImageDataset(
+      validated: Array(images[0..<(k * imageSize)]), labels: Array(labels[0..<k]), of: self)
+  }
+
+  /// A slice of an already validated dataset: same geometry and classes.
+  private init(validated images: [UInt8], labels: [UInt8], of other: ImageDataset) {
+    self.images = images
+    self.labels = labels
+    height = other.height
+    width = other.width
+    channels = other.channels
+    classNames = other.classNames
+  }
+
+  /// The batches of one epoch, in the order drawn from (seed, epoch); the last batch may be
+  /// smaller. Each batch is a fresh tensor.
+  public func batches(size: Int, seed: UInt64, epoch: Int, shuffle: Bool = true) -> BatchSequence {
+    BatchSequence(
+      dataset: self, order: epochOrder(seed: seed, epoch: epoch, shuffle: shuffle), size: Swift.max(1, size))
   }
 
   /// Writes the images at `indices` into `into` ([indices.count, H, W, C], pixel / 255) and
@@ -67,6 +83,30 @@ public struct ImageDataset: Sendable {
     guard shuffle else { return Array(0..<count) }
     var rng = SeededRandom(seed: seed &+ 0x5EED_0000 &+ UInt64(epoch) &* 0x9E37_79B9)
     return rng.permutation(count)
+  }
+}
+
+/// Iterates over a dataset in a fixed order, `size` images at a time.
+public struct BatchSequence: Sequence, IteratorProtocol {
+  public let dataset: ImageDataset
+  public let order: [Int]
+  public let size: Int
+  private var position = 0
+
+  init(dataset: ImageDataset, order: [Int], size: Int) {
+    self.dataset = dataset
+    self.order = order
+    self.size = size
+  }
+
+  /// How many batches the sequence yields in all.
+  public var count: Int { (order.count + size - 1) / size }
+
+  public mutating func next() -> (images: Tensor, labels: [Int])? {
+    guard position < order.count else { return nil }
+    let end = Swift.min(order.count, position + size)
+    defer { position = end }
+    return dataset.batch(order[position..<end])
   }
 }
 

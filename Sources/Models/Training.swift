@@ -83,27 +83,22 @@ extension Sequential {
       throw ModelError("the data's images are \(data.imageShape), the model expects \(inputShape)")
     }
     var results: [EpochResult] = []
-    let batches = (data.count + batchSize - 1) / batchSize
-    var full = Tensor(uninitialized: [batchSize] + inputShape)
     for epoch in (initialEpoch + 1)...max(initialEpoch + 1, epochs) where epoch <= epochs {
-      observer?.epochBegan(epoch, of: epochs, batches: batches)
-      let order = data.epochOrder(seed: seed, epoch: epoch, shuffle: shuffle)
+      let batches = data.batches(size: batchSize, seed: seed, epoch: epoch, shuffle: shuffle)
+      observer?.epochBegan(epoch, of: epochs, batches: batches.count)
       let start = Date()
       var lossSum = 0.0
       var correct = 0
       var seen = 0
-      for b in 0..<batches {
+      for (b, (images, labels)) in batches.enumerated() {
         if shouldStop() { throw TrainingError.interrupted(epoch: epoch) }
-        let idx = order[(b * batchSize)..<min(data.count, (b + 1) * batchSize)]
-        if idx.count != full.shape[0] { full = Tensor(uninitialized: [idx.count] + inputShape) }
-        let labels = data.fillBatch(idx, into: full)
-        let (l, c) = try trainStep(full, labels: labels)
+        let (l, c) = try trainStep(images, labels: labels)
         guard l.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, batch: b + 1, loss: l) }
-        lossSum += Double(l) * Double(idx.count)
+        lossSum += Double(l) * Double(labels.count)
         correct += c
-        seen += idx.count
+        seen += labels.count
         observer?.batchEnded(
-          b + 1, of: batches, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
+          b + 1, of: batches.count, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
           seconds: Date().timeIntervalSince(start))
       }
       let seconds = Date().timeIntervalSince(start)
@@ -127,7 +122,7 @@ extension Sequential {
   }
 
   /// Loss (if compiled), accuracy and predicted classes over a dataset, in inference mode.
-  public func evaluate(_ data: ImageDataset, batchSize: Int = 250) throws -> Evaluation {
+  public func evaluate(_ data: ImageDataset, batchSize: Int = 100) throws -> Evaluation {
     guard batchSize > 0 else { throw TrainingError.badOptions("batch size must be at least 1") }
     guard data.imageShape == inputShape else {
       throw ModelError("the data's images are \(data.imageShape), the model expects \(inputShape)")
@@ -135,14 +130,10 @@ extension Sequential {
     var predictions: [Int] = []
     predictions.reserveCapacity(data.count)
     var lossSum = 0.0
-    var start = 0
-    while start < data.count {
-      let idx = Array(start..<min(data.count, start + batchSize))[...]
-      let (x, labels) = data.batch(idx)
+    for (x, labels) in data.batches(size: batchSize, seed: 0, epoch: 0, shuffle: false) {
       let out = try self(Variable(x))
-      if let loss { lossSum += Double(try loss(out, labels: labels).value[0]) * Double(idx.count) }
+      if let loss { lossSum += Double(try loss(out, labels: labels).value[0]) * Double(labels.count) }
       predictions += out.value.argmaxRows()
-      start += batchSize
     }
     let correct = zip(predictions, data.labels).filter { $0 == Int($1) }.count
     return Evaluation(

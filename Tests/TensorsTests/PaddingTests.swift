@@ -16,9 +16,8 @@ final class PaddingTests: XCTestCase {
   }
 
   func testSeed003FormulaDiffers() {
-    // The seed prints (n - f + 1) / s; for n = 7, f = 2, s = 2 that is 3, but windows start
-    // at 0, 2 and 4 and 6 is past the end: floor((7 - 2) / 2) + 1 = 3 ... and for n = 6,
-    // f = 2, s = 3 the seed gives 1 where the windows at 0 and 3 both fit.
+    // Seed 003 prints (n - f + 1) / s. For n = 6, f = 2, s = 3 that gives 5 / 3 = 1, but
+    // windows start at 0 and 3 and both fit: floor((6 - 2) / 3) + 1 = 2.
     XCTAssertEqual(Padding.valid.outputSize(input: 6, window: 2, stride: 3), 2)
     XCTAssertEqual((6 - 2 + 1) / 3, 1)
   }
