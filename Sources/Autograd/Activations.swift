@@ -68,3 +68,57 @@ func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n
   let inv = 1 / s
   for j in 0..<n { y[j] *= inv }
 }
+
+// MARK: Bias and activation, fused into convolution and dense layers
+
+/// Rows per chunk of the fused bias/activation passes: fixed, so sums do not depend on the
+/// thread count.
+let biasChunkRows = 256
+
+/// y[r, j] = act(y[r, j] + bias[j]) in one pass, in place.
+public func biasActivationForward(
+  _ y: UnsafeMutablePointer<Float>, rows: Int, n: Int, bias: UnsafePointer<Float>?, relu: Bool
+) {
+  if bias == nil && !relu { return }
+  parallelFor((rows + biasChunkRows - 1) / biasChunkRows) { chunk in
+    let r1 = Swift.min(rows, (chunk + 1) * biasChunkRows)
+    for r in (chunk * biasChunkRows)..<r1 {
+      let p = y + r * n
+      if let bias {
+        if relu {
+          for j in 0..<n { p[j] = Swift.max(p[j] + bias[j], 0) }
+        } else {
+          for j in 0..<n { p[j] += bias[j] }
+        }
+      } else {
+        for j in 0..<n { p[j] = Swift.max(p[j], 0) }
+      }
+    }
+  }
+}
+
+/// The backward of `biasActivationForward` in one pass: dz = dy where y > 0 (with ReLU; else
+/// dz is dy itself) and, when `biasGrad` is given, its column sums, added chunk by chunk in
+/// a fixed order.
+public func biasActivationBackward(
+  _ y: Tensor, _ dy: Tensor, relu: Bool, biasGrad: Tensor?, rows: Int, n: Int
+) -> Tensor {
+  if !relu && biasGrad == nil { return dy }
+  let dz = relu ? Tensor(uninitialized: dy.shape) : dy
+  let chunks = (rows + biasChunkRows - 1) / biasChunkRows
+  let partial = Tensor(zeros: [Swift.max(chunks, 1), n])
+  let (yp, dyp, dzp, pp) = (y.data, dy.data, dz.data, partial.data)
+  let sums = biasGrad != nil
+  parallelFor(chunks) { chunk in
+    let sum = pp + chunk * n
+    for r in (chunk * biasChunkRows)..<Swift.min(rows, (chunk + 1) * biasChunkRows) {
+      let o = r * n
+      if relu {
+        for j in 0..<n { dzp[o + j] = yp[o + j] > 0 ? dyp[o + j] : 0 }
+      }
+      if sums { addInPlace(sum, dzp + o, n) }
+    }
+  }
+  if let biasGrad { sumRows(pp, rows: chunks, n: n, into: biasGrad.data) }
+  return dz
+}

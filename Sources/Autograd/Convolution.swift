@@ -42,13 +42,8 @@ public func conv2d(
   var inputs = [x, kernel]
   if let bias { inputs.append(bias) }
   let out = makeOutput("conv2d", y, inputs: inputs) { dy in
-    let dz: Tensor
-    if activation == .relu {
-      dz = Tensor(uninitialized: dy.shape)
-      reluBackward(y.data, dy.data, dz.data, dy.count)
-    } else {
-      dz = dy
-    }
+    let dBias = bias == nil ? nil : Tensor(uninitialized: [filters])
+    let dz = biasActivationBackward(y, dy, relu: activation == .relu, biasGrad: dBias, rows: rows, n: filters)
     let dKernel = Tensor(uninitialized: ks)
     gemm(
       m: k, n: filters, k: rows, a: col.data, lda: k, transA: true, b: dz.data, ldb: filters,
@@ -67,35 +62,7 @@ public func conv2d(
         dx = d
       }
     }
-    var grads: [Tensor?] = [dx, dKernel]
-    if bias != nil {
-      let dBias = Tensor(uninitialized: [filters])
-      sumRows(dz.data, rows: rows, n: filters, into: dBias.data)
-      grads.append(dBias)
-    }
-    return grads
+    return bias == nil ? [dx, dKernel] : [dx, dKernel, dBias]
   }
   return activation == .softmax ? softmax(out) : out
-}
-
-/// y[r, j] = act(y[r, j] + bias[j]) in one pass, in place.
-public func biasActivationForward(
-  _ y: UnsafeMutablePointer<Float>, rows: Int, n: Int, bias: UnsafePointer<Float>?, relu: Bool
-) {
-  if bias == nil && !relu { return }
-  parallelFor((rows + 255) / 256) { chunk in
-    let r1 = Swift.min(rows, chunk * 256 + 256)
-    for r in (chunk * 256)..<r1 {
-      let p = y + r * n
-      if let bias {
-        if relu {
-          for j in 0..<n { p[j] = Swift.max(p[j] + bias[j], 0) }
-        } else {
-          for j in 0..<n { p[j] += bias[j] }
-        }
-      } else {
-        for j in 0..<n { p[j] = Swift.max(p[j], 0) }
-      }
-    }
-  }
 }

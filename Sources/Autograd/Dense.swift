@@ -25,13 +25,8 @@ public func dense(
   var ins = [x, kernel]
   if let bias { ins.append(bias) }
   let out = makeOutput("dense", y, inputs: ins) { dy in
-    let dz: Tensor
-    if activation == .relu {
-      dz = Tensor(uninitialized: dy.shape)
-      reluBackward(y.data, dy.data, dz.data, dy.count)
-    } else {
-      dz = dy
-    }
+    let dBias = bias == nil ? nil : Tensor(uninitialized: [units])
+    let dz = biasActivationBackward(y, dy, relu: activation == .relu, biasGrad: dBias, rows: rows, n: units)
     let dKernel = Tensor(uninitialized: kernel.shape)
     gemm(
       m: inputs, n: units, k: rows, a: x.value.data, lda: inputs, transA: true, b: dz.data,
@@ -44,13 +39,7 @@ public func dense(
         b: kernel.value.data, ldb: units, transB: true, c: d.data, ldc: inputs, accumulate: false)
       dx = d
     }
-    var grads: [Tensor?] = [dx, dKernel]
-    if bias != nil {
-      let dBias = Tensor(uninitialized: [units])
-      sumRows(dz.data, rows: rows, n: units, into: dBias.data)
-      grads.append(dBias)
-    }
-    return grads
+    return bias == nil ? [dx, dKernel] : [dx, dKernel, dBias]
   }
   return activation == .softmax ? softmax(out) : out
 }

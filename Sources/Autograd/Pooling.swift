@@ -9,17 +9,76 @@ public func maxPool2d(
   _ x: Variable, pool: (Int, Int), strides: (Int, Int), padding: Padding
 ) throws -> Variable {
   let g = try poolGeometry(x, pool, strides, padding)
+  let y = Tensor(uninitialized: [g.batch, g.outH, g.outW, g.channels])
+  let argmax = IndexBuffer(count: y.count)
+  maxPoolForward(x.value.data, g, y.data, argmax.pointer)
+  let inShape = x.shape
+  return makeOutput("max_pooling2d", y, inputs: [x]) { dy in
+    let dx = Tensor(uninitialized: inShape)
+    maxPoolBackward(dy.data, argmax.pointer, g, dx.data)
+    return [dx]
+  }
+}
+
+/// Max pooling forward: y gets each window's maximum, argmax its index in x (the first
+/// maximum in row-major window order). 2×2 windows with stride 2, no padding and channels in
+/// multiples of 8 (the seed model's pools) take a SIMD path; others the reference loop.
+public func maxPoolForward(
+  _ x: UnsafePointer<Float>, _ g: WindowGeometry, _ y: UnsafeMutablePointer<Float>,
+  _ argmax: UnsafeMutablePointer<Int32>
+) {
+  guard
+    g.windowH == 2 && g.windowW == 2 && g.strideH == 2 && g.strideW == 2 && g.padTop == 0 && g.padLeft == 0
+      && g.channels % 8 == 0
+  else {
+    maxPoolForwardReference(x, g, y, argmax)
+    return
+  }
+  typealias V = SIMD8<Float>
+  typealias I = SIMD8<Int32>
   let c = g.channels
-  let y = Tensor(uninitialized: [g.batch, g.outH, g.outW, c])
-  let argmax = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(y.count, 1))
-  let xp = x.value.data
-  let yp = y.data
+  let lanes = I(0, 1, 2, 3, 4, 5, 6, 7)
   parallelFor(g.batch) { n in
+    let xr = UnsafeRawPointer(x)
+    for oy in 0..<g.outH {
+      for ox in 0..<g.outW {
+        let o = ((n * g.outH + oy) * g.outW + ox) * c
+        let i00 = ((n * g.height + 2 * oy) * g.width + 2 * ox) * c
+        let i10 = i00 + g.width * c
+        var ch = 0
+        while ch < c {
+          var best = xr.loadUnaligned(fromByteOffset: (i00 + ch) * 4, as: V.self)
+          var index = I(repeating: Int32(i00 + ch)) &+ lanes
+          @inline(__always) func consider(_ off: Int) {
+            let v = xr.loadUnaligned(fromByteOffset: (off + ch) * 4, as: V.self)
+            let better = v .> best
+            best.replace(with: v, where: better)
+            index.replace(with: I(repeating: Int32(off + ch)) &+ lanes, where: better)
+          }
+          consider(i00 + c)
+          consider(i10)
+          consider(i10 + c)
+          UnsafeMutableRawPointer(y + o + ch).storeBytes(of: best, as: V.self)
+          UnsafeMutableRawPointer(argmax + o + ch).storeBytes(of: index, as: I.self)
+          ch += 8
+        }
+      }
+    }
+  }
+}
+
+/// The plain reference loop for any window, stride and padding.
+public func maxPoolForwardReference(
+  _ x: UnsafePointer<Float>, _ g: WindowGeometry, _ y: UnsafeMutablePointer<Float>,
+  _ argmax: UnsafeMutablePointer<Int32>
+) {
+  let c = g.channels
+  for n in 0..<g.batch {
     for oy in 0..<g.outH {
       for ox in 0..<g.outW {
         let o = ((n * g.outH + oy) * g.outW + ox) * c
         for ch in 0..<c {
-          yp[o + ch] = -Float.infinity
+          y[o + ch] = -Float.infinity
           argmax[o + ch] = -1
         }
         for ky in 0..<g.windowH {
@@ -29,8 +88,8 @@ public func maxPool2d(
             let ix = ox * g.strideW - g.padLeft + kx
             if ix < 0 || ix >= g.width { continue }
             let i = ((n * g.height + iy) * g.width + ix) * c
-            for ch in 0..<c where xp[i + ch] > yp[o + ch] || argmax[o + ch] < 0 {
-              yp[o + ch] = xp[i + ch]
+            for ch in 0..<c where x[i + ch] > y[o + ch] || argmax[o + ch] < 0 {
+              y[o + ch] = x[i + ch]
               argmax[o + ch] = Int32(i + ch)
             }
           }
@@ -38,13 +97,18 @@ public func maxPool2d(
       }
     }
   }
-  let holder = IndexBuffer(argmax)
-  let inShape = x.shape
-  return makeOutput("max_pooling2d", y, inputs: [x]) { dy in
-    let dx = Tensor(zeros: inShape)
-    let a = holder.pointer
-    for i in 0..<dy.count { dx.data[Int(a[i])] += dy.data[i] }
-    return [dx]
+}
+
+/// Max pooling backward: dx = 0, then each dy goes to its window's argmax. Each image's
+/// indices stay inside that image, so images are done in parallel.
+public func maxPoolBackward(
+  _ dy: UnsafePointer<Float>, _ argmax: UnsafePointer<Int32>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>
+) {
+  let perOut = g.outH * g.outW * g.channels
+  let perIn = g.height * g.width * g.channels
+  parallelFor(g.batch) { n in
+    (dx + n * perIn).update(repeating: 0, count: perIn)
+    for i in (n * perOut)..<((n + 1) * perOut) { dx[Int(argmax[i])] += dy[i] }
   }
 }
 
@@ -129,7 +193,8 @@ public func globalMaxPool2d(_ x: Variable) throws -> Variable {
   guard x.shape.count == 4 else { throw ShapeError("global pooling expects an NHWC input, got shape \(x.shape)") }
   let (n, hw, c) = (x.shape[0], x.shape[1] * x.shape[2], x.shape[3])
   let y = Tensor(shape: [n, c], repeating: -Float.infinity)
-  let argmax = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(n * c, 1))
+  let holder = IndexBuffer(count: n * c)
+  let argmax = holder.pointer
   let xp = x.value.data
   for b in 0..<n {
     for ch in 0..<c { argmax[b * c + ch] = Int32((b * hw) * c + ch) }
@@ -141,7 +206,6 @@ public func globalMaxPool2d(_ x: Variable) throws -> Variable {
       }
     }
   }
-  let holder = IndexBuffer(argmax)
   let inShape = x.shape
   return makeOutput("global_max_pooling2d", y, inputs: [x]) { dy in
     let dx = Tensor(zeros: inShape)
@@ -175,6 +239,6 @@ public func globalAvgPool2d(_ x: Variable) throws -> Variable {
 /// Owns the argmax indices a max-pooling backward needs.
 final class IndexBuffer {
   let pointer: UnsafeMutablePointer<Int32>
-  init(_ p: UnsafeMutablePointer<Int32>) { pointer = p }
+  init(count: Int) { pointer = .allocate(capacity: Swift.max(count, 1)) }
   deinit { pointer.deallocate() }
 }

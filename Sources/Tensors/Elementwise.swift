@@ -19,6 +19,23 @@ public func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<
   }
 }
 
+/// dst[i] = src[i] for short runs, inline (a `memmove` call costs more than a few vectors).
+@inline(__always)
+public func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+  var i = 0
+  let d = UnsafeMutableRawPointer(dst)
+  let s = UnsafeRawPointer(src)
+  while i + 8 <= n {
+    d.storeBytes(
+      of: s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), toByteOffset: i * 4, as: SIMD8<Float>.self)
+    i += 8
+  }
+  while i < n {
+    dst[i] = src[i]
+    i += 1
+  }
+}
+
 /// Sums `rows` rows of length `n` into out[n] (out = sum, not accumulated).
 public func sumRows(_ x: UnsafePointer<Float>, rows: Int, n: Int, into out: UnsafeMutablePointer<Float>) {
   out.update(repeating: 0, count: n)

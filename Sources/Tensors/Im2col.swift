@@ -24,7 +24,7 @@ public func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ col: Unsafe
           }
           let rowBase = img + y * g.width * c
           if x0 >= 0 && x0 + g.windowW <= g.width {
-            dst.update(from: rowBase + x0 * c, count: g.windowW * c)
+            copyFloats(dst, rowBase + x0 * c, g.windowW * c)
             dst += g.windowW * c
           } else {
             for kx in 0..<g.windowW {
@@ -32,7 +32,7 @@ public func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ col: Unsafe
               if xx < 0 || xx >= g.width {
                 dst.update(repeating: 0, count: c)
               } else {
-                dst.update(from: rowBase + xx * c, count: c)
+                copyFloats(dst, rowBase + xx * c, c)
               }
               dst += c
             }

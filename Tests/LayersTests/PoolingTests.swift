@@ -70,3 +70,23 @@ final class PoolingTests: XCTestCase {
     }
   }
 }
+
+/// The SIMD 2×2 max-pooling kernel agrees with the reference loop, ties included.
+final class PoolingKernelTests: XCTestCase {
+  func testFastMaxPoolMatchesReference() throws {
+    for (h, w, c) in [(4, 6, 8), (5, 7, 16), (2, 2, 32)] {
+      let g = try WindowGeometry(
+        batch: 2, height: h, width: w, channels: c, window: (2, 2), strides: (2, 2), padding: .valid)
+      let x = randomTensor([2, h, w, c], seed: UInt64(h * w))
+      for i in stride(from: 0, to: x.count, by: 5) { x[i] = 0.25 }  // ties
+      let n = 2 * g.outH * g.outW * c
+      let (yFast, yRef) = (Tensor(zeros: [n]), Tensor(zeros: [n]))
+      var aFast = [Int32](repeating: 0, count: n)
+      var aRef = aFast
+      aFast.withUnsafeMutableBufferPointer { maxPoolForward(x.data, g, yFast.data, $0.baseAddress!) }
+      aRef.withUnsafeMutableBufferPointer { maxPoolForwardReference(x.data, g, yRef.data, $0.baseAddress!) }
+      XCTAssertEqual(yFast.scalars, yRef.scalars)
+      XCTAssertEqual(aFast, aRef)
+    }
+  }
+}
