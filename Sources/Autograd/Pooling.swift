@@ -73,27 +73,15 @@ public func maxPoolForwardReference(
   _ argmax: UnsafeMutablePointer<Int32>
 ) {
   let c = g.channels
+  let outputs = g.batch * g.outH * g.outW * c
+  y.update(repeating: -Float.infinity, count: outputs)
+  argmax.update(repeating: -1, count: outputs)
   for n in 0..<g.batch {
-    for oy in 0..<g.outH {
-      for ox in 0..<g.outW {
-        let o = ((n * g.outH + oy) * g.outW + ox) * c
-        for ch in 0..<c {
-          y[o + ch] = -Float.infinity
-          argmax[o + ch] = -1
-        }
-        for ky in 0..<g.windowH {
-          let iy = oy * g.strideH - g.padTop + ky
-          if iy < 0 || iy >= g.height { continue }
-          for kx in 0..<g.windowW {
-            let ix = ox * g.strideW - g.padLeft + kx
-            if ix < 0 || ix >= g.width { continue }
-            let i = ((n * g.height + iy) * g.width + ix) * c
-            for ch in 0..<c where x[i + ch] > y[o + ch] || argmax[o + ch] < 0 {
-              y[o + ch] = x[i + ch]
-              argmax[o + ch] = Int32(i + ch)
-            }
-          }
-        }
+    forEachWindow(g, n) { o, i, _ in
+      guard i >= 0 else { return }
+      for ch in 0..<c where x[i + ch] > y[o + ch] || argmax[o + ch] < 0 {
+        y[o + ch] = x[i + ch]
+        argmax[o + ch] = Int32(i + ch)
       }
     }
   }

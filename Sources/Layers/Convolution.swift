@@ -23,25 +23,11 @@ public final class Conv2D: Layer {
 
   public var typeName: String { "Conv2D" }
 
-  public var parameters: [Parameter] {
-    var p: [Parameter] = []
-    if let kernel { p.append(Parameter(name: "kernel", variable: kernel)) }
-    if let bias { p.append(Parameter(name: "bias", variable: bias)) }
-    return p
-  }
+  public var parameters: [Parameter] { kernelAndBias(kernel, bias) }
 
   public func outputShape(for s: [Int]) throws -> [Int] {
-    try checkImage(s, typeName)
     guard filters > 0 else { throw LayerError("Conv2D: filters must be positive, got \(filters)") }
-    try checkPositive(kernelSize, "kernel size", typeName)
-    try checkPositive(strides, "strides", typeName)
-    guard
-      let h = padding.outputSize(input: s[0], window: kernelSize.0, stride: strides.0),
-      let w = padding.outputSize(input: s[1], window: kernelSize.1, stride: strides.1)
-    else {
-      throw LayerError(
-        "Conv2D: kernel \(kernelSize.0)x\(kernelSize.1) is larger than its input \(s[0])x\(s[1]) under valid padding")
-    }
+    let (h, w) = try windowOutputSize(s, "kernel", kernelSize, strides, padding, typeName)
     return [h, w, filters]
   }
 

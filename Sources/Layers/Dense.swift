@@ -14,12 +14,7 @@ public final class Dense: Layer {
 
   public var typeName: String { "Dense" }
 
-  public var parameters: [Parameter] {
-    var p: [Parameter] = []
-    if let kernel { p.append(Parameter(name: "kernel", variable: kernel)) }
-    if let bias { p.append(Parameter(name: "bias", variable: bias)) }
-    return p
-  }
+  public var parameters: [Parameter] { kernelAndBias(kernel, bias) }
 
   public func outputShape(for s: [Int]) throws -> [Int] {
     guard units > 0 else { throw LayerError("Dense: units must be positive, got \(units)") }

@@ -65,11 +65,34 @@ public struct LayerError: Error, CustomStringConvertible {
   public var description: String { message }
 }
 
+/// The parameters of a layer with a kernel and an optional bias, in that order.
+func kernelAndBias(_ kernel: Variable?, _ bias: Variable?) -> [Parameter] {
+  [kernel.map { Parameter(name: "kernel", variable: $0) }, bias.map { Parameter(name: "bias", variable: $0) }]
+    .compactMap { $0 }
+}
+
 /// Checks a positive (height, width) pair.
 func checkPositive(_ pair: (Int, Int), _ what: String, _ layer: String) throws {
   guard pair.0 > 0, pair.1 > 0 else {
     throw LayerError("\(layer): \(what) must be positive, got (\(pair.0), \(pair.1))")
   }
+}
+
+/// Output height and width of a window ("kernel" or "pool") sliding over an image input.
+func windowOutputSize(
+  _ s: [Int], _ what: String, _ window: (Int, Int), _ strides: (Int, Int), _ padding: Padding, _ layer: String
+) throws -> (Int, Int) {
+  try checkImage(s, layer)
+  try checkPositive(window, "\(what) size", layer)
+  try checkPositive(strides, "strides", layer)
+  guard
+    let h = padding.outputSize(input: s[0], window: window.0, stride: strides.0),
+    let w = padding.outputSize(input: s[1], window: window.1, stride: strides.1)
+  else {
+    throw LayerError(
+      "\(layer): \(what) \(window.0)x\(window.1) is larger than its input \(s[0])x\(s[1]) under valid padding")
+  }
+  return (h, w)
 }
 
 /// Checks an image input [H, W, C] with positive sizes.

@@ -1,6 +1,6 @@
-/// Max pooling (Keras `MaxPooling2D`): pool size (2, 2) by default, strides defaulting to
-/// the pool size, valid or same padding.
-public final class MaxPooling2D: Layer {
+/// What a windowed pooling layer is configured with: pool size ((2, 2) by default), strides
+/// (defaulting to the pool size, as in Keras) and valid or same padding.
+public class Pooling2D {
   public let poolSize: (Int, Int)
   public let strides: (Int, Int)
   public let padding: Padding
@@ -11,11 +11,17 @@ public final class MaxPooling2D: Layer {
     self.padding = padding
   }
 
+  func poolOutputShape(_ s: [Int], _ name: String) throws -> [Int] {
+    let (h, w) = try windowOutputSize(s, "pool", poolSize, strides, padding, name)
+    return [h, w, s[2]]
+  }
+}
+
+/// Max pooling (Keras `MaxPooling2D`); padded cells never win.
+public final class MaxPooling2D: Pooling2D, Layer {
   public var typeName: String { "MaxPooling2D" }
 
-  public func outputShape(for s: [Int]) throws -> [Int] {
-    try poolOutputShape(s, poolSize, strides, padding, typeName)
-  }
+  public func outputShape(for s: [Int]) throws -> [Int] { try poolOutputShape(s, typeName) }
 
   public func callAsFunction(_ x: Variable) throws -> Variable {
     try checkBatch(x, rank: 3, typeName)
@@ -25,22 +31,10 @@ public final class MaxPooling2D: Layer {
 
 /// Average pooling (Keras `AveragePooling2D`); with same padding, windows average only their
 /// real cells.
-public final class AveragePooling2D: Layer {
-  public let poolSize: (Int, Int)
-  public let strides: (Int, Int)
-  public let padding: Padding
-
-  public init(poolSize: (Int, Int) = (2, 2), strides: (Int, Int)? = nil, padding: Padding = .valid) {
-    self.poolSize = poolSize
-    self.strides = strides ?? poolSize
-    self.padding = padding
-  }
-
+public final class AveragePooling2D: Pooling2D, Layer {
   public var typeName: String { "AveragePooling2D" }
 
-  public func outputShape(for s: [Int]) throws -> [Int] {
-    try poolOutputShape(s, poolSize, strides, padding, typeName)
-  }
+  public func outputShape(for s: [Int]) throws -> [Int] { try poolOutputShape(s, typeName) }
 
   public func callAsFunction(_ x: Variable) throws -> Variable {
     try checkBatch(x, rank: 3, typeName)
@@ -74,19 +68,4 @@ public final class GlobalAveragePooling2D: Layer {
     try checkBatch(x, rank: 3, typeName)
     return try globalAvgPool2d(x)
   }
-}
-
-private func poolOutputShape(
-  _ s: [Int], _ pool: (Int, Int), _ strides: (Int, Int), _ padding: Padding, _ name: String
-) throws -> [Int] {
-  try checkImage(s, name)
-  try checkPositive(pool, "pool size", name)
-  try checkPositive(strides, "strides", name)
-  guard
-    let h = padding.outputSize(input: s[0], window: pool.0, stride: strides.0),
-    let w = padding.outputSize(input: s[1], window: pool.1, stride: strides.1)
-  else {
-    throw LayerError("\(name): pool \(pool.0)x\(pool.1) is larger than its input \(s[0])x\(s[1]) under valid padding")
-  }
-  return [h, w, s[2]]
 }

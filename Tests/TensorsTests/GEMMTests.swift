@@ -70,43 +70,29 @@ final class GEMMTests: XCTestCase {
     XCTAssertEqual(fast[20], 7, "columns beyond n are untouched")
   }
 
-  /// Results are bit-identical with 1 and 2 threads: the work split depends on the shape only.
-  func testIdenticalAcrossThreadCounts() {
-    let (m, n, k) = (300, 70, 600)
-    let a = fill(m * k, seed: 6)
-    let b = fill(k * n, seed: 7)
-    func run(_ threads: Int) -> [Float] {
-      let saved = Threads.count
-      Threads.count = threads
-      defer { Threads.count = saved }
-      var c = [Float](repeating: 0, count: m * n)
-      c.withUnsafeMutableBufferPointer { c in
-        gemm(
-          m: m, n: n, k: k, a: a, lda: m, transA: true, b: b, ldb: n, transB: false, c: c.baseAddress!, ldc: n,
-          accumulate: false)
-      }
-      return c
+  /// C = op(A)·B with A transposed, on the given number of threads.
+  func transposedProduct(m: Int, n: Int, k: Int, threads: Int, seed: UInt64) -> [Float] {
+    let a = fill(m * k, seed: seed)
+    let b = fill(k * n, seed: seed + 1)
+    let saved = Threads.count
+    Threads.count = threads
+    defer { Threads.count = saved }
+    var c = [Float](repeating: 0, count: m * n)
+    c.withUnsafeMutableBufferPointer { c in
+      gemm(
+        m: m, n: n, k: k, a: a, lda: m, transA: true, b: b, ldb: n, transB: false, c: c.baseAddress!, ldc: n,
+        accumulate: false)
     }
-    XCTAssertEqual(run(1), run(2))
+    return c
   }
 
-  /// The k-split path (a long reduction into a small C) is identical across thread counts too.
-  func testSplitReductionIdenticalAcrossThreadCounts() {
-    let (m, n, k) = (27, 32, 5000)
-    let a = fill(m * k, seed: 8)
-    let b = fill(k * n, seed: 9)
-    func run(_ threads: Int) -> [Float] {
-      let saved = Threads.count
-      Threads.count = threads
-      defer { Threads.count = saved }
-      var c = [Float](repeating: 0, count: m * n)
-      c.withUnsafeMutableBufferPointer { c in
-        gemm(
-          m: m, n: n, k: k, a: a, lda: m, transA: true, b: b, ldb: n, transB: false, c: c.baseAddress!, ldc: n,
-          accumulate: false)
-      }
-      return c
+  /// Results are bit-identical with 1 and 2 threads: the work split depends on the shape only,
+  /// for blocked products and for the k-split of long reductions into a small C.
+  func testIdenticalAcrossThreadCounts() {
+    for (m, n, k) in [(300, 70, 600), (27, 32, 5000)] {
+      XCTAssertEqual(
+        transposedProduct(m: m, n: n, k: k, threads: 1, seed: 6),
+        transposedProduct(m: m, n: n, k: k, threads: 2, seed: 6))
     }
-    XCTAssertEqual(run(1), run(2))
   }
 }
