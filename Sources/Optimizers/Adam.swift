@@ -64,18 +64,36 @@ public final class Adam: Optimizer {
   }
 }
 
-/// One Adam update over n values.
+/// One Adam update over n values, eight lanes at a time (elementwise, so any split gives
+/// the same result).
 @inline(never)
 func adamUpdate(
   _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
   _ v: UnsafeMutablePointer<Float>, _ n: Int, _ alpha: Float, _ b1: Float, _ b2: Float, _ eps: Float
 ) {
-  for i in 0..<n {
+  typealias V = SIMD8<Float>
+  let (pr, gr, mr, vr) = (
+    UnsafeMutableRawPointer(p), UnsafeRawPointer(g), UnsafeMutableRawPointer(m), UnsafeMutableRawPointer(v)
+  )
+  var i = 0
+  while i + 8 <= n {
+    let o = i * 4
+    let gi = gr.loadUnaligned(fromByteOffset: o, as: V.self)
+    let mi = b1 * mr.loadUnaligned(fromByteOffset: o, as: V.self) + (1 - b1) * gi
+    let vi = b2 * vr.loadUnaligned(fromByteOffset: o, as: V.self) + (1 - b2) * gi * gi
+    mr.storeBytes(of: mi, toByteOffset: o, as: V.self)
+    vr.storeBytes(of: vi, toByteOffset: o, as: V.self)
+    let step = alpha * mi / (vi.squareRoot() + eps)
+    pr.storeBytes(of: pr.loadUnaligned(fromByteOffset: o, as: V.self) - step, toByteOffset: o, as: V.self)
+    i += 8
+  }
+  while i < n {
     let gi = g[i]
     let mi = b1 * m[i] + (1 - b1) * gi
     let vi = b2 * v[i] + (1 - b2) * gi * gi
     m[i] = mi
     v[i] = vi
     p[i] -= alpha * mi / (vi.squareRoot() + eps)
+    i += 1
   }
 }

@@ -31,6 +31,21 @@ final class AdamTests: XCTestCase {
     for (g, e) in zip(got, [Float(0.9000006325), 0.8000010798, 0.7000014451]) { XCTAssertEqual(g, e, accuracy: 2e-6) }
   }
 
+  /// A wide parameter (SIMD lanes and a scalar tail) moves exactly like one-element ones.
+  func testVectorUpdateMatchesScalarUpdates() throws {
+    let grads: [[Float]] = (0..<3).map { step in (0..<11).map { Float($0 - 5) * 0.1 + Float(step) * 0.03 } }
+    let wide = Variable(Tensor(shape: [11], repeating: 1), requiresGrad: true)
+    let adam = Adam(learningRate: 0.05)
+    for g in grads {
+      wide.grad = try Tensor(shape: [11], values: g)
+      try adam.step([wide])
+    }
+    for i in 0..<11 {
+      let alone = try trajectory(grads.map { $0[i] }, optimizer: Adam(learningRate: 0.05))
+      XCTAssertEqual(wide.value[i], alone.last!, "element \(i)")
+    }
+  }
+
   func testKerasDefaults() {
     let a = Adam()
     XCTAssertEqual(a.learningRate, 0.001)
