@@ -1,5 +1,9 @@
-/// Float32 storage behind a raw, 64-byte aligned pointer. Freed when the last tensor
-/// viewing it goes away. Kernels take `pointer` once and loop over it: no `[Float]` in hot loops.
+import Foundation
+
+/// Float32 storage behind a raw, 64-byte aligned pointer. When the last tensor viewing it
+/// goes away its memory returns to `StoragePool`, so the same-sized buffers of the next
+/// training step are reused instead of allocated. Kernels take `pointer` once and loop over
+/// it: no `[Float]` in hot loops.
 public final class TensorStorage: @unchecked Sendable {
   public let pointer: UnsafeMutablePointer<Float>
   public let count: Int
@@ -7,13 +11,59 @@ public final class TensorStorage: @unchecked Sendable {
   public init(count: Int, zeroed: Bool = true) {
     precondition(count >= 0, "negative element count")
     self.count = count
-    let raw = UnsafeMutableRawPointer.allocate(
-      byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
-    pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
-    if zeroed { pointer.initialize(repeating: 0, count: count) }
+    pointer = StoragePool.take(count)
+    if zeroed { pointer.update(repeating: 0, count: count) }
   }
 
-  deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+  deinit { StoragePool.give(pointer, count) }
+}
+
+/// Freed tensor buffers, by element count, up to `capacityBytes` in all; beyond that they
+/// are released to the system.
+public enum StoragePool {
+  private static let lock = NSLock()
+  nonisolated(unsafe) private static var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+  nonisolated(unsafe) private static var heldBytes = 0
+  /// Only buffers of at least this many elements are pooled; small ones are cheap to allocate.
+  static let minimumCount = 4096
+  public static let capacityBytes = 96 << 20
+
+  static func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+    if count >= minimumCount {
+      lock.lock()
+      if let p = free[count]?.popLast() {
+        heldBytes -= count * 4
+        lock.unlock()
+        return p
+      }
+      lock.unlock()
+    }
+    return UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+      .bindMemory(to: Float.self, capacity: max(count, 1))
+  }
+
+  static func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    if count >= minimumCount {
+      lock.lock()
+      if heldBytes + count * 4 <= capacityBytes {
+        free[count, default: []].append(p)
+        heldBytes += count * 4
+        lock.unlock()
+        return
+      }
+      lock.unlock()
+    }
+    UnsafeMutableRawPointer(p).deallocate()
+  }
+
+  /// Releases every pooled buffer.
+  public static func drain() {
+    lock.lock()
+    for p in free.values.joined() { UnsafeMutableRawPointer(p).deallocate() }
+    free.removeAll()
+    heldBytes = 0
+    lock.unlock()
+  }
 }
 
 /// Errors about shapes and values, thrown instead of trapping.
