@@ -17,7 +17,14 @@ let package = Package(
     .executable(name: "cnn", targets: ["CNNCommand"]),
   ],
   targets: [
-    .target(name: "Tensors", swiftSettings: kernelFlags),
+    .target(name: "Tensors", dependencies: ["TensorsAVX512"], swiftSettings: kernelFlags),
+    // Compiled for AVX-512 and called only when the processor has it (Tensors/CPU.swift).
+    .target(
+      name: "TensorsAVX512",
+      swiftSettings: [
+        .unsafeFlags(["-target-cpu", "skylake-avx512"]),
+        .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+      ]),
     .target(name: "Autograd", dependencies: ["Tensors"], swiftSettings: kernelFlags),
     .target(name: "Layers", dependencies: ["Tensors", "Autograd"], swiftSettings: kernelFlags),
     .target(name: "Optimizers", dependencies: ["Tensors", "Autograd"], swiftSettings: kernelFlags),

@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# Fails when the release build's GEMM micro-kernel lost its AVX2 FMA code path. Without
-# `-target-cpu haswell` (Package.swift) Swift emits SSE only and calls fmaf per lane: the
-# build still works, about 100x slower. This guard makes that loss a CI failure.
+# Fails when a release-build GEMM micro-kernel lost its FMA code path: the AVX2 kernel needs
+# `-target-cpu haswell`, the AVX-512 one `-target-cpu skylake-avx512` (Package.swift).
+# Without them Swift emits SSE only and calls fmaf per lane: the build still works, about
+# 100x slower. This guard makes that loss a CI failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product cnn >/dev/null
 bin=.build/release/cnn
-symbol=$(nm "$bin" | grep -E 'microKernel6x16' | awk '{print $3}' | head -1)
-[ -n "$symbol" ] || { echo "FMA guard: no micro-kernel symbol in $bin" >&2; exit 1; }
-body=$(objdump -d --no-show-raw-insn "$bin" --disassemble="$symbol")
-fma=$(grep -cE 'vfmadd[0-9]+ps\s+.*%ymm' <<<"$body" || true)
-calls=$(grep -cE 'call.*fmaf' <<<"$body" || true)
-echo "FMA guard: $symbol has $fma ymm FMA instructions and $calls calls to fmaf"
-if [ "$fma" -lt 12 ] || [ "$calls" -gt 0 ]; then
-  echo "FMA guard: the GEMM micro-kernel is not using AVX2 FMA; check the -target-cpu flags in Package.swift" >&2
-  exit 1
-fi
+# check KERNEL REGISTER: the kernel's symbol must hold at least 12 FMAs on REGISTER (ymm or
+# zmm) and no call to fmaf.
+check() {
+  local symbol body fma calls
+  symbol=$(nm "$bin" | grep -E "$1" | awk '{print $3}' | head -1)
+  [ -n "$symbol" ] || { echo "FMA guard: no $1 symbol in $bin" >&2; exit 1; }
+  body=$(objdump -d --no-show-raw-insn "$bin" --disassemble="$symbol")
+  fma=$(grep -cE "vfmadd[0-9]+ps\s+.*%$2" <<<"$body" || true)
+  calls=$(grep -cE 'call.*fmaf' <<<"$body" || true)
+  echo "FMA guard: $1 has $fma $2 FMA instructions and $calls calls to fmaf"
+  if [ "$fma" -lt 12 ] || [ "$calls" -gt 0 ]; then
+    echo "FMA guard: $1 lost its $2 FMA code path; check the -target-cpu flags in Package.swift" >&2
+    exit 1
+  fi
+}
+check microKernel6x16 ymm
+check microKernel6x32 zmm

@@ -8,7 +8,9 @@ import Foundation
 let benchHelp = """
   usage: cnn bench [options]
 
-  Measures this machine in one run: the FMA probe peak (1 and 2 threads), GEMM GFLOP/s at
+  Measures this machine in one run: the FMA probe peak (1 and 2 threads) of the SIMD
+  kernels in use (AVX-512 where the processor has it, else AVX2; CNN_SIMD=avx2 forces
+  AVX2), GEMM GFLOP/s at
   256³, 1024³ and the seed model's convolution shapes, the seed model's training and
   inference images/s at batch 32 and 128 (each also as a fraction of the probe peak), and
   peak resident memory. Build with 'swift build -c release' first; quote medians of runs.
@@ -29,12 +31,19 @@ func runBench(_ raw: [String]) throws -> Int32 {
   let threads = try args.threads()
   let steps = try args.int("steps", default: 60, in: 1...100_000)
 
-  print("cnn bench: \(Threads.available) cores available, using \(threads) threads")
+  let kernel = SIMDKernel.current
+  print("cnn bench: \(Threads.available) cores available, using \(threads) threads, \(kernel) kernels")
   Threads.count = threads
-  let peak1 = (0..<3).map { _ in fmaProbePeak(threads: 1) }.max()!
-  let peak2 = (0..<3).map { _ in fmaProbePeak(threads: 2) }.max()!
+  func probe(_ t: Int, _ k: SIMDKernel) -> Double { (0..<3).map { _ in fmaProbePeak(threads: t, kernel: k) }.max()! }
+  let peak1 = probe(1, kernel)
+  let peak2 = probe(2, kernel)
   let peak = threads == 1 ? peak1 : peak2
-  print(String(format: "probe peak (FMA loop): %.1f GFLOP/s on 1 thread, %.1f on 2", peak1, peak2))
+  print(String(format: "probe peak (\(kernel) FMA loop): %.1f GFLOP/s on 1 thread, %.1f on 2", peak1, peak2))
+  if kernel == .avx512 {
+    print(
+      String(format: "  (AVX2 FMA loop, for comparison: %.1f on 1 thread, %.1f on 2)", probe(1, .avx2), probe(2, .avx2))
+    )
+  }
 
   print("\nGEMM (C = A·B, row-major), GFLOP/s and fraction of the probe peak:")
   let shapes: [(String, Int, Int, Int, Bool, Bool)] = [

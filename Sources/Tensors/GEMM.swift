@@ -1,4 +1,5 @@
 import Foundation
+import TensorsAVX512
 
 // Matrix multiply: C[m×n] (+)= op(A)[m×k] · op(B)[k×n], all row-major.
 // op(A)[i, p] is a[i*lda + p], or a[p*lda + i] when transA; likewise op(B)[p, j] is
@@ -30,7 +31,6 @@ public func gemmReference(
 }
 
 @usableFromInline let gemmMR = 6
-@usableFromInline let gemmNR = 16
 @usableFromInline let gemmKC = 256
 @usableFromInline let gemmMC = 120
 
@@ -124,7 +124,9 @@ private func gemmBlocked(
   b: UnsafePointer<Float>, ldb: Int, transB: Bool,
   c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool
 ) {
-  let panels = (n + gemmNR - 1) / gemmNR
+  let kernel = SIMDKernel.current
+  let nrMax = kernel.panelWidth
+  let panels = (n + nrMax - 1) / nrMax
   // k-blocks of at most KC + KC/4, as even as possible (k = 288 stays one block).
   let kBlocks = max(1, (k + gemmKC + gemmKC / 4 - 1) / (gemmKC + gemmKC / 4))
   let kc0 = (k + kBlocks - 1) / kBlocks
@@ -135,15 +137,15 @@ private func gemmBlocked(
   // packed: k-block pb at packedB + pb*kc0*panels*16, its panel jp at + jp*kc*16. (Rows
   // 4 KiB apart would alias in L1, so those are always packed.)
   let bInPlace = !transB && ldb <= 256 && ldb % 1024 != 0
-  let packedPanels = bInPlace ? (n % gemmNR == 0 ? 0 : 1) : panels
-  let packedB = scratch.reserve(max(1, packedPanels * gemmNR * k))
+  let packedPanels = bInPlace ? (n % nrMax == 0 ? 0 : 1) : panels
+  let packedB = scratch.reserve(max(1, packedPanels * nrMax * k))
   let packBlock: (Int) -> Void = { pb in
     let pc = pb * kc0
     let kc = min(kc0, k - pc)
-    let skip = bInPlace ? n - n % gemmNR : 0
+    let skip = bInPlace ? n - n % nrMax : 0
     packB(
-      kc: kc, nc: n - skip, b: b + (transB ? pc : pc * ldb) + skip, ldb: ldb, transB: transB,
-      into: packedB + pc * packedPanels * gemmNR)
+      kc: kc, nc: n - skip, width: nrMax, b: b + (transB ? pc : pc * ldb) + skip, ldb: ldb, transB: transB,
+      into: packedB + pc * packedPanels * nrMax)
   }
   if packedPanels > 0 {
     if parallel && kBlocks > 1 && k * n >= 1 << 16 {
@@ -180,26 +182,29 @@ private func gemmBlocked(
           mc: mc - packedRows, kc: kc, a: aBase + (transA ? ic + packedRows : (ic + packedRows) * lda), lda: lda,
           transA: transA, into: packedA)
       }
-      let bBlock = packedB + pc * packedPanels * gemmNR
+      let bBlock = packedB + pc * packedPanels * nrMax
       for jp in p0..<p1 {
-        let jr = jp * gemmNR
-        let nr = min(gemmNR, n - jr)
-        let inPlace = bInPlace && jr + gemmNR <= n
-        let packedOffset: Int = bInPlace ? 0 : jp * kc * gemmNR
+        let jr = jp * nrMax
+        let nr = min(nrMax, n - jr)
+        let inPlace = bInPlace && jr + nrMax <= n
+        let packedOffset: Int = bInPlace ? 0 : jp * kc * nrMax
         let bPanel: UnsafePointer<Float> = inPlace ? b + (pc * ldb + jr) : UnsafePointer(bBlock + packedOffset)
-        let bStride = inPlace ? ldb : gemmNR
+        let bStride = inPlace ? ldb : nrMax
         var ir = 0
-        while ir < packedRows {
-          let row = ic + ir
-          microKernel6x16(
-            kc, aBase + (transA ? row : row * lda), transA ? 1 : lda, transA ? lda : 1, bPanel, bStride,
-            c + row * ldc + jr, ldc, add, gemmMR, nr)
-          ir += gemmMR
-        }
         while ir < mc {
-          microKernel6x16(
-            kc, packedA + (ir - packedRows) * kc, 1, gemmMR, bPanel, bStride, c + (ic + ir) * ldc + jr, ldc, add,
-            min(gemmMR, mc - ir), nr)
+          let row = ic + ir
+          let mr = min(gemmMR, mc - ir)
+          // Full panels in place (unless A is packed whole); the rest from the packed buffer.
+          let fromA = ir < packedRows
+          let aPanel: UnsafePointer<Float> =
+            fromA ? aBase + (transA ? row : row * lda) : UnsafePointer(packedA + (ir - packedRows) * kc)
+          let rs = fromA ? (transA ? 1 : lda) : 1
+          let cs = fromA ? (transA ? lda : 1) : gemmMR
+          if kernel == .avx512 {
+            microKernel6x32(kc, aPanel, rs, cs, bPanel, bStride, c + row * ldc + jr, ldc, add, mr, nr)
+          } else {
+            microKernel6x16(kc, aPanel, rs, cs, bPanel, bStride, c + row * ldc + jr, ldc, add, mr, nr)
+          }
           ir += gemmMR
         }
       }
@@ -214,47 +219,36 @@ private func gemmBlocked(
   }
 }
 
-/// Packs op(B)[0..<kc, 0..<nc] into panels of 16 columns: panel j holds, for each p,
-/// 16 consecutive values (zero beyond nc).
+/// Packs op(B)[0..<kc, 0..<nc] into panels of `width` columns (the micro-kernel's): panel j
+/// holds, for each p, `width` consecutive values (zero beyond nc).
 @inline(__always)
 private func packB(
-  kc: Int, nc: Int, b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+  kc: Int, nc: Int, width: Int, b: UnsafePointer<Float>, ldb: Int, transB: Bool,
   into dst: UnsafeMutablePointer<Float>
 ) {
   var j0 = 0
   var out = dst
   while j0 < nc {
-    let w = min(gemmNR, nc - j0)
+    let w = min(width, nc - j0)
     if !transB {
-      if w == gemmNR {
-        for p in 0..<kc {
-          let src = UnsafeRawPointer(b + p * ldb + j0)
-          let o = UnsafeMutableRawPointer(out + p * gemmNR)
-          o.storeBytes(of: src.loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
-          o.storeBytes(
-            of: src.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self), toByteOffset: 32,
-            as: SIMD8<Float>.self)
-        }
-      } else {
-        for p in 0..<kc {
-          let src = b + p * ldb + j0
-          let o = out + p * gemmNR
-          for j in 0..<w { o[j] = src[j] }
-          for j in w..<gemmNR { o[j] = 0 }
-        }
+      for p in 0..<kc {
+        let src = b + p * ldb + j0
+        let o = out + p * width
+        copyFloats(o, src, w)
+        if w < width { (o + w).update(repeating: 0, count: width - w) }
       }
     } else {
-      for j in 0..<gemmNR {
+      for j in 0..<width {
         if j < w {
           let src = b + (j0 + j) * ldb
-          for p in 0..<kc { out[p * gemmNR + j] = src[p] }
+          for p in 0..<kc { out[p * width + j] = src[p] }
         } else {
-          for p in 0..<kc { out[p * gemmNR + j] = 0 }
+          for p in 0..<kc { out[p * width + j] = 0 }
         }
       }
     }
-    out += kc * gemmNR
-    j0 += gemmNR
+    out += kc * width
+    j0 += width
   }
 }
 
@@ -331,7 +325,7 @@ func microKernel6x16(
     p += cs
     bp += bStep
   }
-  if mr == gemmMR && nr == gemmNR {
+  if mr == gemmMR && nr == 16 {
     @inline(__always) func store(_ row: Int, _ lo: V, _ hi: V) {
       let p = UnsafeMutableRawPointer(c + row * ldc)
       if accumulate {
@@ -357,7 +351,7 @@ func microKernel6x16(
     let f = UnsafeRawPointer(t.baseAddress!).assumingMemoryBound(to: Float.self)
     for r in 0..<mr {
       let row = c + r * ldc
-      let src = f + r * gemmNR
+      let src = f + r * 16
       if accumulate {
         for j in 0..<nr { row[j] += src[j] }
       } else {

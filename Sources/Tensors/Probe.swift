@@ -1,17 +1,20 @@
 import Dispatch
 import Foundation
+import TensorsAVX512
 
-/// The machine's practical FMA peak: each thread runs independent SIMD8 FMA chains (enough
-/// to hide the latency) for `iterations` steps. Returns GFLOP/s over `threads` threads.
-public func fmaProbePeak(threads: Int, iterations: Int = 20_000_000) -> Double {
+/// The machine's practical FMA peak for a kernel family: each thread runs twelve independent
+/// FMA chains (enough to hide the latency), SIMD8 for AVX2 or SIMD16 for AVX-512, for
+/// `iterations` steps. Returns GFLOP/s over `threads` threads.
+public func fmaProbePeak(threads: Int, kernel: SIMDKernel, iterations: Int = 20_000_000) -> Double {
   let start = DispatchTime.now().uptimeNanoseconds
   let sink = UnsafeMutablePointer<Float>.allocate(capacity: threads)
   defer { sink.deallocate() }
   DispatchQueue.concurrentPerform(iterations: threads) { t in
-    sink[t] = fmaChains(iterations)
+    sink[t] = kernel == .avx512 ? fmaChains16(iterations) : fmaChains(iterations)
   }
   let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-  return Double(threads * iterations * 12 * 16) / seconds / 1e9
+  let lanes = kernel == .avx512 ? 16 : 8
+  return Double(threads * iterations * 12 * lanes * 2) / seconds / 1e9
 }
 
 @inline(never)

@@ -40,6 +40,19 @@ final class TrainingTests: XCTestCase {
     XCTAssertEqual(try run(1), try run(2))
   }
 
+  func testIdenticalWithAVX2AndAVX512Kernels() throws {
+    guard SIMDKernel.best == .avx512 else { throw XCTSkip("this processor has no AVX-512") }
+    defer { SIMDKernel.current = .best }
+    func run(_ kernel: SIMDKernel) throws -> [[Float]] {
+      SIMDKernel.current = kernel
+      let model = try smallModel(seed: 2)
+      model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: false))
+      try model.fit(try barsDataset(count: 64, seed: 1), epochs: 1, batchSize: 32, seed: 1)
+      return weights(model)
+    }
+    XCTAssertEqual(try run(.avx2), try run(.avx512))
+  }
+
   func testNonFiniteLossStops() throws {
     let model = try smallModel()
     model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: true))

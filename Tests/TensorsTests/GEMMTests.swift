@@ -10,6 +10,17 @@ final class GEMMTests: XCTestCase {
   /// Fast and reference kernels agree on odd shapes, every transpose, with and without
   /// accumulation, and across the blocking edges (k > 256, n > 16, m > 120).
   func testFastMatchesReference() {
+    for kernel in availableKernels {
+      SIMDKernel.current = kernel
+      defer { SIMDKernel.current = .best }
+      fastMatchesReference(kernel)
+    }
+  }
+
+  /// The AVX2 kernels always; the AVX-512 ones where the processor has them.
+  var availableKernels: [SIMDKernel] { SIMDKernel.best == .avx512 ? [.avx2, .avx512] : [.avx2] }
+
+  func fastMatchesReference(_ kernel: SIMDKernel) {
     // Covers: edge panels, several k-blocks, B read in place with a packed edge panel (n = 33,
     // 70), B packed whole (n > 256 columns via transB), and the k-split of long reductions.
     let shapes = [
@@ -39,7 +50,9 @@ final class GEMMTests: XCTestCase {
             }
             for i in 0..<(m * n) {
               if abs(fast[i] - ref[i]) > 1e-4 * Float(k).squareRoot() + 1e-5 {
-                XCTFail("m\(m) n\(n) k\(k) tA \(transA) tB \(transB) acc \(accumulate) [\(i)]: \(fast[i]) vs \(ref[i])")
+                XCTFail(
+                  "\(kernel) m\(m) n\(n) k\(k) tA \(transA) tB \(transB) acc \(accumulate) [\(i)]: \(fast[i]) vs \(ref[i])"
+                )
                 return
               }
             }
@@ -84,6 +97,18 @@ final class GEMMTests: XCTestCase {
         accumulate: false)
     }
     return c
+  }
+
+  /// The AVX2 and AVX-512 kernels give bit-identical products (same FMAs in the same order).
+  func testKernelsAgreeBitForBit() throws {
+    guard SIMDKernel.best == .avx512 else { throw XCTSkip("this processor has no AVX-512") }
+    defer { SIMDKernel.current = .best }
+    for (m, n, k) in [(300, 70, 600), (27, 32, 5000), (61, 45, 300)] {
+      SIMDKernel.current = .avx2
+      let a = transposedProduct(m: m, n: n, k: k, threads: 2, seed: 3)
+      SIMDKernel.current = .avx512
+      XCTAssertEqual(a, transposedProduct(m: m, n: n, k: k, threads: 2, seed: 3))
+    }
   }
 
   /// Results are bit-identical with 1 and 2 threads: the work split depends on the shape only,
