@@ -167,7 +167,11 @@ private func gemmBlocked(
     let p1 = min(panels, p0 + panelsPerGroup)
     let aScratch = takeScratch()
     defer { returnScratch(aScratch) }
-    let packedA = aScratch.reserve(gemmMR * kc0)
+    // An untransposed A block that several B panels reuse, over a long enough k, is packed
+    // into contiguous 6-row panels (measured: +40–50% on the convolution forward and
+    // input-gradient shapes); otherwise full panels are read in place.
+    let packWholeA = !transA && kc0 >= 64 && p1 - p0 >= 2
+    let packedA = aScratch.reserve((packWholeA ? gemmMC : gemmMR) * kc0)
     var pb = 0
     while pb < kBlocks {
       let pc = pb * kc0
@@ -176,7 +180,7 @@ private func gemmBlocked(
       let aBase = a + (transA ? pc * lda : pc)
       // Full 6-row panels are read from A in place; a last partial panel is packed
       // (zero-padded), so the kernel never reads past A's rows.
-      let packedRows = fullRows
+      let packedRows = packWholeA ? 0 : fullRows
       if packedRows < mc {
         packA(
           mc: mc - packedRows, kc: kc, a: aBase + (transA ? ic + packedRows : (ic + packedRows) * lda), lda: lda,
