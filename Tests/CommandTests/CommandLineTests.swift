@@ -21,6 +21,17 @@ final class CommandLineTests: XCTestCase {
     XCTAssertTrue(r.out.contains("Total params: 167,562"), r.out)
   }
 
+  func testBenchPrintsEveryFigure() throws {
+    let r = try cnn(["bench", "--steps", "2", "--threads", "1"])
+    XCTAssertEqual(r.status, 0, r.err)
+    for line in [
+      "probe peak", "256³", "1024³", "conv2 dW", "batch  32: training", "batch 128: training", "inference",
+      "peak resident memory",
+    ] {
+      XCTAssertTrue(r.out.contains(line), "bench output lacks \(line):\n\(r.out)")
+    }
+  }
+
   func testUsageErrors() throws {
     let cases: [([String], String)] = [
       (["fly"], "unknown command 'fly'"),

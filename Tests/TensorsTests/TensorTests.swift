@@ -16,6 +16,17 @@ final class TensorTests: XCTestCase {
     XCTAssertEqual(Tensor(zeros: [0, 3]).count, 0)
   }
 
+  func testFreedBuffersAreReused() {
+    var first: Tensor? = Tensor(zeros: [5000])
+    let pointer = first!.data
+    first![3] = 7
+    first = nil
+    let second = Tensor(zeros: [5000])
+    XCTAssertEqual(second.data, pointer, "the freed buffer of the same size is taken again")
+    XCTAssertEqual(second[3], 0, "and zeroed")
+    StoragePool.drain()
+  }
+
   func testAddChecksShapes() throws {
     let a = Tensor(shape: [2, 2], repeating: 1)
     try a.add(Tensor(shape: [2, 2], repeating: 2))
