@@ -70,18 +70,20 @@ public final class Sequential {
     self.layers = layers
     layerNames = names
     outputShapes = shapes
+    namedParameters = zip(names, layers).flatMap { name, layer in
+      layer.parameters.map { ("\(name).\($0.name)", $0.variable) }
+    }
+    parameters = namedParameters.map(\.variable)
   }
 
   public var outputShape: [Int] { outputShapes.last ?? inputShape }
 
-  /// Every parameter with its checkpoint name, "conv2d.kernel", "dense_1.bias", in layer order.
-  public var namedParameters: [(name: String, variable: Variable)] {
-    zip(layerNames, layers).flatMap { name, layer in
-      layer.parameters.map { ("\(name).\($0.name)", $0.variable) }
-    }
-  }
+  /// Every parameter with its checkpoint name, "conv2d.kernel", "dense_1.bias", in layer
+  /// order. Fixed once the model is built (weights change in place).
+  public let namedParameters: [(name: String, variable: Variable)]
 
-  public var parameters: [Variable] { namedParameters.map(\.variable) }
+  /// The parameters alone, in the same order.
+  public let parameters: [Variable]
 
   public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
 

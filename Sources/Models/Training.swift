@@ -82,8 +82,10 @@ extension Sequential {
     guard data.imageShape == inputShape else {
       throw ModelError("the data's images are \(data.imageShape), the model expects \(inputShape)")
     }
+    guard initialEpoch >= 0 else { throw TrainingError.badOptions("initial epoch must not be negative") }
     var results: [EpochResult] = []
-    for epoch in (initialEpoch + 1)...max(initialEpoch + 1, epochs) where epoch <= epochs {
+    guard initialEpoch < epochs else { return results }
+    for epoch in (initialEpoch + 1)...epochs {
       let batches = data.batches(size: batchSize, seed: seed, epoch: epoch, shuffle: shuffle)
       observer?.epochBegan(epoch, of: epochs, batches: batches.count)
       let start = Date()
