@@ -17,10 +17,13 @@ public enum CIFAR10 {
   /// `limit` images. Class names come from batches.meta.txt when present.
   public static func load(directory: String, split: Split, limit: Int? = nil) throws -> ImageDataset {
     var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) else {
       throw DatasetError(
         "CIFAR-10 directory \(directory) does not exist; run Scripts/get-cifar10.sh (or set CIFAR10_ARCHIVE to a local cifar-10-binary.tar.gz) to fetch it"
       )
+    }
+    guard isDir.boolValue else {
+      throw DatasetError("\(directory) is a file, not a cifar-10-batches-bin directory")
     }
     let names = try classNames(directory: directory)
     var images: [UInt8] = []
