@@ -77,11 +77,12 @@ public func maxPoolForwardReference(
   y.update(repeating: -Float.infinity, count: outputs)
   argmax.update(repeating: -1, count: outputs)
   for n in 0..<g.batch {
-    forEachWindow(g, n) { o, i, _ in
-      guard i >= 0 else { return }
-      for ch in 0..<c where x[i + ch] > y[o + ch] || argmax[o + ch] < 0 {
-        y[o + ch] = x[i + ch]
-        argmax[o + ch] = Int32(i + ch)
+    forEachWindow(g, n) { o, cells in
+      for i in cells {
+        for ch in 0..<c where x[i + ch] > y[o + ch] || argmax[o + ch] < 0 {
+          y[o + ch] = x[i + ch]
+          argmax[o + ch] = Int32(i + ch)
+        }
       }
     }
   }
@@ -110,8 +111,10 @@ public func avgPool2d(
   let xp = x.value.data
   let yp = y.data
   parallelFor(g.batch) { n in
-    forEachWindow(g, n) { o, i, count in
-      if i >= 0 { addInPlace(yp + o, xp + i, c) } else { scale(yp + o, c, 1 / Float(count)) }
+    forEachWindow(g, n) { o, cells in
+      for i in cells { addInPlace(yp + o, xp + i, c) }
+      let w = 1 / Float(cells.count)
+      for ch in 0..<c { yp[o + ch] *= w }
     }
   }
   let inShape = x.shape
@@ -120,17 +123,10 @@ public func avgPool2d(
     let dxp = dx.data
     let dyp = dy.data
     parallelFor(g.batch) { n in
-      // Collect each window's cells, then spread dy / count over them.
-      var cells: [Int] = []
-      forEachWindow(g, n) { o, i, count in
-        if i >= 0 {
-          cells.append(i)
-        } else {
-          let w = 1 / Float(count)
-          for cell in cells {
-            for ch in 0..<c { dxp[cell + ch] += dyp[o + ch] * w }
-          }
-          cells.removeAll(keepingCapacity: true)
+      forEachWindow(g, n) { o, cells in
+        let w = 1 / Float(cells.count)
+        for i in cells {
+          for ch in 0..<c { dxp[i + ch] += dyp[o + ch] * w }
         }
       }
     }
@@ -138,33 +134,48 @@ public func avgPool2d(
   }
 }
 
-/// Calls body(o, i, 0) for every real input cell i of each window of image n (o is the
-/// output offset), then body(o, -1, count) once the window is done.
+/// Calls body(o, cells) for each window of image n: o is the output offset, and `cells` the
+/// input offsets of the window's real (unpadded) cells, in row-major window order.
 @inline(__always)
-private func forEachWindow(_ g: WindowGeometry, _ n: Int, _ body: (Int, Int, Int) -> Void) {
-  let c = g.channels
+private func forEachWindow(_ g: WindowGeometry, _ n: Int, _ body: (Int, WindowCells) -> Void) {
   for oy in 0..<g.outH {
     for ox in 0..<g.outW {
-      let o = ((n * g.outH + oy) * g.outW + ox) * c
-      var count = 0
-      for ky in 0..<g.windowH {
-        let iy = oy * g.strideH - g.padTop + ky
-        if iy < 0 || iy >= g.height { continue }
-        for kx in 0..<g.windowW {
-          let ix = ox * g.strideW - g.padLeft + kx
-          if ix < 0 || ix >= g.width { continue }
-          body(o, ((n * g.height + iy) * g.width + ix) * c, 0)
-          count += 1
-        }
-      }
-      body(o, -1, count)
+      let top = oy * g.strideH - g.padTop
+      let left = ox * g.strideW - g.padLeft
+      let cells = WindowCells(
+        base: n * g.height * g.width * g.channels, rowStride: g.width * g.channels, channels: g.channels,
+        rows: Swift.max(top, 0)..<Swift.min(top + g.windowH, g.height),
+        columns: Swift.max(left, 0)..<Swift.min(left + g.windowW, g.width))
+      body(((n * g.outH + oy) * g.outW + ox) * g.channels, cells)
     }
   }
 }
 
-@inline(__always)
-private func scale(_ p: UnsafeMutablePointer<Float>, _ n: Int, _ s: Float) {
-  for i in 0..<n { p[i] *= s }
+/// The input offsets of a window's real cells: rows × columns of one image, row by row.
+private struct WindowCells: Sequence {
+  let base: Int, rowStride: Int, channels: Int
+  let rows: Range<Int>, columns: Range<Int>
+
+  var count: Int { rows.count * columns.count }
+
+  func makeIterator() -> Iterator {
+    Iterator(cells: self, row: rows.lowerBound, column: columns.lowerBound)
+  }
+
+  struct Iterator: IteratorProtocol {
+    let cells: WindowCells
+    var row: Int, column: Int
+
+    mutating func next() -> Int? {
+      if column >= cells.columns.upperBound {
+        row += 1
+        column = cells.columns.lowerBound
+      }
+      guard row < cells.rows.upperBound, !cells.columns.isEmpty else { return nil }
+      defer { column += 1 }
+      return cells.base + row * cells.rowStride + column * cells.channels
+    }
+  }
 }
 
 private func poolGeometry(
