@@ -41,45 +41,6 @@ public func gemmReference(
 /// Rows of A per task.
 @usableFromInline let gemmMC = 120
 
-/// A growable, 64-byte aligned scratch buffer, reused between calls so that a training step
-/// allocates nothing here once warm.
-final class ScratchBuffer {
-  private(set) var pointer: UnsafeMutablePointer<Float>
-  private(set) var capacity: Int
-  init() {
-    capacity = 0
-    pointer = ScratchBuffer.allocate(1)
-  }
-  func reserve(_ n: Int) -> UnsafeMutablePointer<Float> {
-    if n > capacity {
-      UnsafeMutableRawPointer(pointer).deallocate()
-      capacity = n
-      pointer = ScratchBuffer.allocate(n)
-    }
-    return pointer
-  }
-  static func allocate(_ n: Int) -> UnsafeMutablePointer<Float> {
-    UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 4, alignment: 64).bindMemory(
-      to: Float.self, capacity: max(n, 1))
-  }
-  deinit { UnsafeMutableRawPointer(pointer).deallocate() }
-}
-
-private let scratchLock = NSLock()
-nonisolated(unsafe) private var freeScratch: [ScratchBuffer] = []
-
-private func takeScratch() -> ScratchBuffer {
-  scratchLock.lock()
-  defer { scratchLock.unlock() }
-  return freeScratch.popLast() ?? ScratchBuffer()
-}
-
-private func returnScratch(_ s: ScratchBuffer) {
-  scratchLock.lock()
-  freeScratch.append(s)
-  scratchLock.unlock()
-}
-
 /// The fast kernel: same contract as `gemmReference`.
 ///
 /// Work is cut by shape alone (never by thread count) and every element of C is summed in
@@ -99,9 +60,10 @@ public func gemm(
   // fixed chunks computed in parallel, then add the partial products in chunk order.
   let chunks = k >= 2048 && m * n <= 128 * 128 ? min(16, k / 1024) : 1
   if chunks > 1 {
-    let scratch = takeScratch()
-    defer { returnScratch(scratch) }
-    let partial = scratch.reserve(chunks * m * n)
+    // Scratch comes from the tensor storage pool, so a training step reuses last step's.
+    let scratch = TensorStorage(count: chunks * m * n, zeroed: false)
+    defer { withExtendedLifetime(scratch) {} }  // keep it out of the pool until done
+    let partial = scratch.pointer
     let step = (k + chunks - 1) / chunks
     parallelFor(chunks) { ch in
       let k0 = ch * step
@@ -123,8 +85,9 @@ public func gemm(
     accumulate: accumulate, parallel: true)
 }
 
-/// Packs all of op(B) once (KC×NR panels, k-block by k-block), then runs tasks of MC rows
-/// (and, when rows are few, groups of 16-column panels), each over the whole k range.
+/// Packs op(B) once (KC×NR panels, k-block by k-block) unless its rows are read in place,
+/// then runs tasks of MC rows (and, when rows are few, groups of NR-column panels), each over
+/// the whole k range.
 private func gemmBlocked(
   m: Int, n: Int, k: Int,
   a: UnsafePointer<Float>, lda: Int, transA: Bool,
@@ -137,15 +100,15 @@ private func gemmBlocked(
   // k-blocks of at most KC + KC/4, as even as possible (k = 288 stays one block).
   let kBlocks = max(1, (k + gemmKC + gemmKC / 4 - 1) / (gemmKC + gemmKC / 4))
   let kc0 = (k + kBlocks - 1) / kBlocks
-  let scratch = takeScratch()
-  defer { returnScratch(scratch) }
   // Short, untransposed rows of B (kernels, gradients of narrow layers) are read in place,
-  // 16 columns at a time; only a last partial panel is packed. Otherwise all of op(B) is
-  // packed: k-block pb at packedB + pb*kc0*panels*16, its panel jp at + jp*kc*16. (Rows
-  // 4 KiB apart would alias in L1, so those are always packed.)
-  let bInPlace = !transB && ldb <= 256 && ldb % 1024 != 0
+  // NR columns at a time; only a last partial panel is packed. Otherwise all of op(B) is
+  // packed: k-block pb at packedB + pb*kc0*panels*NR, its panel jp at + jp*kc*NR. (Long
+  // rows, some 4 KiB apart and aliasing in L1, are always packed.)
+  let bInPlace = !transB && ldb <= 256
   let packedPanels = bInPlace ? (n % nrMax == 0 ? 0 : 1) : panels
-  let packedB = scratch.reserve(max(1, packedPanels * nrMax * k))
+  let bScratch = TensorStorage(count: packedPanels * nrMax * k, zeroed: false)
+  defer { withExtendedLifetime(bScratch) {} }
+  let packedB = bScratch.pointer
   let packBlock: (Int) -> Void = { pb in
     let pc = pb * kc0
     let kc = min(kc0, k - pc)
@@ -172,21 +135,21 @@ private func gemmBlocked(
     let fullRows = mc - mc % gemmMR
     let p0 = (t % nGroups) * panelsPerGroup
     let p1 = min(panels, p0 + panelsPerGroup)
-    let aScratch = takeScratch()
-    defer { returnScratch(aScratch) }
     // An untransposed A block that several B panels reuse, over a long enough k, is packed
     // into contiguous 6-row panels (measured: +40–50% on the convolution forward and
     // input-gradient shapes); otherwise full panels are read in place.
     let packWholeA = !transA && kc0 >= 64 && p1 - p0 >= 2
-    let packedA = aScratch.reserve((packWholeA ? gemmMC : gemmMR) * kc0)
+    let aScratch = TensorStorage(count: (packWholeA ? gemmMC : gemmMR) * kc0, zeroed: false)
+    defer { withExtendedLifetime(aScratch) {} }
+    let packedA = aScratch.pointer
     var pb = 0
     while pb < kBlocks {
       let pc = pb * kc0
       let kc = min(kc0, k - pc)
       let add = accumulate || pc > 0
       let aBase = a + (transA ? pc * lda : pc)
-      // Full 6-row panels are read from A in place; a last partial panel is packed
-      // (zero-padded), so the kernel never reads past A's rows.
+      // Rows from packedRows on are packed (zero-padded to whole panels), so the kernel
+      // never reads past A's rows; the full panels before them are read in place.
       let packedRows = packWholeA ? 0 : fullRows
       if packedRows < mc {
         packA(

@@ -24,8 +24,9 @@ public enum StoragePool {
   private static let lock = NSLock()
   nonisolated(unsafe) private static var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
   nonisolated(unsafe) private static var heldBytes = 0
-  /// Only buffers of at least this many elements are pooled; small ones are cheap to allocate.
-  static let minimumCount = 4096
+  /// Only buffers of at least this many elements are pooled; smaller ones are cheap to
+  /// allocate. (GEMM's per-task edge panels, 6×KC, are just above it.)
+  static let minimumCount = 256
   public static let capacityBytes = 96 << 20
 
   static func take(_ count: Int) -> UnsafeMutablePointer<Float> {
