@@ -113,9 +113,7 @@ public func biasActivationBackward(
     let sum = pp + chunk * n
     for r in (chunk * biasChunkRows)..<Swift.min(rows, (chunk + 1) * biasChunkRows) {
       let o = r * n
-      if relu {
-        for j in 0..<n { dzp[o + j] = yp[o + j] > 0 ? dyp[o + j] : 0 }
-      }
+      if relu { reluBackward(yp + o, dyp + o, dzp + o, n) }
       if sums { addInPlace(sum, dzp + o, n) }
     }
   }

@@ -30,12 +30,6 @@ public final class Tape {
     return v
   }
 
-  /// Puts an existing variable (for example a parameter) on this tape.
-  public func watch(_ v: Variable) {
-    v.tape = self
-    v.requiresGrad = true
-  }
-
   func record(
     _ name: String, inputs: [Variable], output: Variable,
     backward: @escaping (Tensor) throws -> [Tensor?]

@@ -51,8 +51,6 @@ extension Tensor {
     addInPlace(data, other.data, count)
   }
 
-  public func fill(_ value: Float) { data.update(repeating: value, count: count) }
-
   public func sum() -> Double {
     var s = 0.0
     for i in 0..<count { s += Double(data[i]) }
@@ -75,11 +73,5 @@ extension Tensor {
       for j in 1..<n where p[j] > p[best] { best = j }
       return best
     }
-  }
-
-  /// True when every value is finite.
-  public var isFinite: Bool {
-    for i in 0..<count where !data[i].isFinite { return false }
-    return true
   }
 }

@@ -102,13 +102,13 @@ public final class Tensor: @unchecked Sendable {
 
   /// A tensor holding `values` in row-major order; throws when the count does not match.
   public init(shape: [Int], values: [Float]) throws {
-    let count = Tensor.elementCount(shape)
+    let count = try Tensor.checkedCount(shape)
     guard count == values.count else {
       throw ShapeError("shape \(shape) holds \(count) values, but \(values.count) were given")
     }
     self.shape = shape
     storage = TensorStorage(count: count, zeroed: false)
-    values.withUnsafeBufferPointer { storage.pointer.initialize(from: $0.baseAddress!, count: count) }
+    for (i, v) in values.enumerated() { storage.pointer[i] = v }
   }
 
   init(shape: [Int], storage: TensorStorage) {
@@ -130,7 +130,7 @@ public final class Tensor: @unchecked Sendable {
 
   /// A view of the same storage with another shape of the same element count.
   public func reshaped(to newShape: [Int]) throws -> Tensor {
-    guard Tensor.elementCount(newShape) == count else {
+    guard try Tensor.checkedCount(newShape) == count else {
       throw ShapeError("cannot reshape \(shape) (\(count) values) to \(newShape)")
     }
     return Tensor(shape: newShape, storage: storage)
@@ -141,6 +141,12 @@ public final class Tensor: @unchecked Sendable {
     let t = Tensor(uninitialized: shape)
     t.data.update(from: data, count: count)
     return t
+  }
+
+  /// The element count of a shape given by a caller: throws on a negative dimension.
+  public static func checkedCount(_ shape: [Int]) throws -> Int {
+    guard shape.allSatisfy({ $0 >= 0 }) else { throw ShapeError("negative dimension in shape \(shape)") }
+    return elementCount(shape)
   }
 
   public static func elementCount(_ shape: [Int]) -> Int {

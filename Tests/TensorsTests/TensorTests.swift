@@ -13,6 +13,11 @@ final class TensorTests: XCTestCase {
     XCTAssertEqual(t.copy().scalars, t.scalars)
     XCTAssertThrowsError(try t.reshaped(to: [4, 2]))
     XCTAssertThrowsError(try Tensor(shape: [2, 2], values: [1, 2, 3]))
+    XCTAssertThrowsError(try Tensor(shape: [-2, 2], values: [1, 2, 3, 4])) {
+      XCTAssertTrue("\($0)".contains("negative dimension"), "\($0)")
+    }
+    XCTAssertThrowsError(try t.reshaped(to: [-1, -6]))
+    XCTAssertEqual(try Tensor(shape: [0, 4], values: []).count, 0)
     XCTAssertEqual(Tensor(zeros: [0, 3]).count, 0)
   }
 
