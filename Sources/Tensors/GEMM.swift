@@ -262,7 +262,9 @@ private func packA(
 /// C[mr×nr] (+)= A[6×kc] · B[kc×16], where A's element (r, p) is a[r*rs + p*cs]: a packed
 /// panel (rs 1, cs 6), or rows of A read in place (rs lda, cs 1; transposed: rs 1, cs lda);
 /// and B's row p is the 16 floats at b + p*bs (a packed panel: bs 16; in place: bs ldb).
-/// Kept out of line: inlined, LLVM spills the twelve accumulators.
+/// Kept out of line: inlined, LLVM spills the twelve accumulators. Its AVX-512 twin,
+/// `microKernel6x32` in TensorsAVX512, is a copy for another register width (it must be
+/// compiled with other flags): change both together, keeping the same FMAs in the same order.
 @inline(never)
 func microKernel6x16(
   _ kc: Int, _ a: UnsafePointer<Float>, _ rs: Int, _ cs: Int, _ b: UnsafePointer<Float>, _ bs: Int,

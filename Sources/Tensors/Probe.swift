@@ -17,6 +17,7 @@ public func fmaProbePeak(threads: Int, kernel: SIMDKernel, iterations: Int = 20_
   return Double(threads * iterations * 12 * lanes * 2) / seconds / 1e9
 }
 
+/// The AVX2 chains; `fmaChains16` in TensorsAVX512 is the same loop at the AVX-512 width.
 @inline(never)
 func fmaChains(_ n: Int) -> Float {
   typealias V = SIMD8<Float>
