@@ -25,7 +25,7 @@ final class GEMMTests: XCTestCase {
     // 70), B packed whole (n > 256 columns via transB), and the k-split of long reductions.
     let shapes = [
       (1, 1, 1), (7, 5, 3), (13, 17, 19), (6, 16, 1), (125, 33, 260), (37, 70, 513), (250, 19, 7), (27, 32, 2500),
-      (20, 35, 4100), (9, 300, 40),
+      (20, 35, 4100), (9, 300, 40), (130, 100, 200), (64, 64, 64),
     ]
     for (m, n, k) in shapes {
       for transA in [false, true] {
@@ -83,8 +83,10 @@ final class GEMMTests: XCTestCase {
     XCTAssertEqual(fast[20], 7, "columns beyond n are untouched")
   }
 
-  /// C = op(A)·B with A transposed, on the given number of threads.
-  func transposedProduct(m: Int, n: Int, k: Int, threads: Int, seed: UInt64) -> [Float] {
+  /// C = op(A)·op(B), on the given number of threads.
+  func product(
+    m: Int, n: Int, k: Int, transA: Bool = true, transB: Bool = false, threads: Int, seed: UInt64
+  ) -> [Float] {
     let a = fill(m * k, seed: seed)
     let b = fill(k * n, seed: seed + 1)
     let saved = Threads.count
@@ -93,8 +95,8 @@ final class GEMMTests: XCTestCase {
     var c = [Float](repeating: 0, count: m * n)
     c.withUnsafeMutableBufferPointer { c in
       gemm(
-        m: m, n: n, k: k, a: a, lda: m, transA: true, b: b, ldb: n, transB: false, c: c.baseAddress!, ldc: n,
-        accumulate: false)
+        m: m, n: n, k: k, a: a, lda: transA ? m : k, transA: transA, b: b, ldb: transB ? k : n, transB: transB,
+        c: c.baseAddress!, ldc: n, accumulate: false)
     }
     return c
   }
@@ -103,11 +105,15 @@ final class GEMMTests: XCTestCase {
   func testKernelsAgreeBitForBit() throws {
     guard SIMDKernel.best == .avx512 else { throw XCTSkip("this processor has no AVX-512") }
     defer { SIMDKernel.current = .best }
-    for (m, n, k) in [(300, 70, 600), (27, 32, 5000), (61, 45, 300)] {
-      SIMDKernel.current = .avx2
-      let a = transposedProduct(m: m, n: n, k: k, threads: 2, seed: 3)
-      SIMDKernel.current = .avx512
-      XCTAssertEqual(a, transposedProduct(m: m, n: n, k: k, threads: 2, seed: 3))
+    // Shapes that reach every AVX-512 kernel (6x32, 12x32, 6x64) and every way of reading A and B.
+    for (m, n, k) in [(300, 70, 600), (27, 32, 5000), (61, 45, 300), (130, 100, 200), (250, 33, 40)] {
+      for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
+        SIMDKernel.current = .avx2
+        let a = product(m: m, n: n, k: k, transA: transA, transB: transB, threads: 2, seed: 3)
+        SIMDKernel.current = .avx512
+        let b = product(m: m, n: n, k: k, transA: transA, transB: transB, threads: 2, seed: 3)
+        XCTAssertEqual(a, b, "m\(m) n\(n) k\(k) transA \(transA) transB \(transB)")
+      }
     }
   }
 
@@ -116,8 +122,7 @@ final class GEMMTests: XCTestCase {
   func testIdenticalAcrossThreadCounts() {
     for (m, n, k) in [(300, 70, 600), (27, 32, 5000)] {
       XCTAssertEqual(
-        transposedProduct(m: m, n: n, k: k, threads: 1, seed: 6),
-        transposedProduct(m: m, n: n, k: k, threads: 2, seed: 6))
+        product(m: m, n: n, k: k, threads: 1, seed: 6), product(m: m, n: n, k: k, threads: 2, seed: 6))
     }
   }
 }
