@@ -81,18 +81,25 @@ public func biasActivationForward(
 ) {
   if bias == nil && !relu { return }
   parallelFor((rows + biasChunkRows - 1) / biasChunkRows) { chunk in
-    let r1 = Swift.min(rows, (chunk + 1) * biasChunkRows)
-    for r in (chunk * biasChunkRows)..<r1 {
-      let p = y + r * n
-      if let bias {
-        if relu {
-          for j in 0..<n { p[j] = Swift.max(p[j] + bias[j], 0) }
-        } else {
-          for j in 0..<n { p[j] += bias[j] }
-        }
+    let r0 = chunk * biasChunkRows
+    biasActivationRows(y + r0 * n, rows: Swift.min(rows, r0 + biasChunkRows) - r0, n: n, bias: bias, relu: relu)
+  }
+}
+
+/// `biasActivationForward` on the calling thread.
+public func biasActivationRows(
+  _ y: UnsafeMutablePointer<Float>, rows: Int, n: Int, bias: UnsafePointer<Float>?, relu: Bool
+) {
+  for r in 0..<rows {
+    let p = y + r * n
+    if let bias {
+      if relu {
+        for j in 0..<n { p[j] = Swift.max(p[j] + bias[j], 0) }
       } else {
-        for j in 0..<n { p[j] = Swift.max(p[j], 0) }
+        for j in 0..<n { p[j] += bias[j] }
       }
+    } else if relu {
+      for j in 0..<n { p[j] = Swift.max(p[j], 0) }
     }
   }
 }

@@ -1,9 +1,23 @@
 import Tensors
 
-// 2-D convolution over NHWC as one differentiable op. Forward: im2col, one GEMM against the
-// kernel [kh, kw, in, out], then bias and ReLU in one pass. Backward: the ReLU mask, then
-// bias gradient (column sums), kernel gradient colᵀ·dZ, and input gradient dZ·kernelᵀ
-// scattered back by col2im (skipped when the input needs no gradient, as for the first layer).
+// 2-D convolution over NHWC as one differentiable op, worked in chunks of a few images: each
+// chunk's im2col matrix stays in one core's cache from im2col through its GEMMs, and chunks
+// run in parallel (each GEMM on the calling thread). Forward: im2col, one GEMM against the
+// kernel [kh, kw, in, out], then bias and ReLU while the rows are still in cache. Backward,
+// chunk by chunk: the ReLU mask, bias column sums, im2col again (cheaper than keeping the
+// matrix from the forward pass), the chunk's kernel gradient colᵀ·dZ, and the input gradient
+// dZ·kernelᵀ scattered back by col2im (skipped when the input needs no gradient, as for the
+// first layer). Per-chunk gradients are added in chunk order, so results never depend on the
+// thread count.
+
+/// The images of a batch in chunks whose im2col rows take at most about 512 KiB, so that a
+/// chunk stays in a core's L2 cache. The number of chunks is a multiple of 4 (at most the
+/// batch), so 1, 2 or 4 threads share them evenly; it depends on the shape alone.
+public func imageChunks(batch: Int, bytesPerImage: Int) -> [Range<Int>] {
+  let perChunk = max(1, (512 << 10) / max(1, bytesPerImage))
+  let count = min(batch, ((batch + perChunk - 1) / perChunk + 3) / 4 * 4)
+  return (0..<count).map { i in (i * batch / count)..<((i + 1) * batch / count) }
+}
 
 /// conv2d(x [N, H, W, C], kernel [kh, kw, C, F], bias [F]) -> [N, outH, outW, F]
 public func conv2d(
@@ -22,45 +36,82 @@ public func conv2d(
   let g = try WindowGeometry(
     batch: x.shape[0], height: x.shape[1], width: x.shape[2], channels: x.shape[3],
     window: (ks[0], ks[1]), strides: strides, padding: padding)
-  let rows = g.batch * g.outH * g.outW
+  let rowsPerImage = g.outH * g.outW
   let k = ks[0] * ks[1] * ks[2]
+  let imageSize = g.height * g.width * g.channels
   // A 1x1 kernel with stride 1 and no padding reads the input as it is.
   let direct = ks[0] == 1 && ks[1] == 1 && strides == (1, 1) && g.padTop == 0 && g.padLeft == 0
-  let col: Tensor
-  if direct {
-    col = x.value
-  } else {
-    col = Tensor(uninitialized: [rows, k])
-    im2col(x.value.data, g, col.data)
+  let chunks = imageChunks(batch: g.batch, bytesPerImage: rowsPerImage * k * 4)
+  let relu = activation == .relu
+  let (xp, wp, bp) = (x.value.data, kernel.value.data, bias?.value.data)
+
+  /// The chunk's im2col matrix: x itself for a 1x1 kernel, else unfolded into `scratch`.
+  @inline(__always) func unfold(_ images: Range<Int>, _ scratch: TensorStorage?) -> UnsafePointer<Float> {
+    guard let scratch else { return UnsafePointer(xp + images.lowerBound * imageSize) }
+    im2col(xp, g, scratch.pointer, images: images)
+    return UnsafePointer(scratch.pointer)
   }
+
   let y = Tensor(uninitialized: [g.batch, g.outH, g.outW, filters])
-  gemm(
-    m: rows, n: filters, k: k, a: col.data, lda: k, transA: false, b: kernel.value.data,
-    ldb: filters, transB: false, c: y.data, ldc: filters, accumulate: false)
-  biasActivationForward(y.data, rows: rows, n: filters, bias: bias?.value.data, relu: activation == .relu)
+  let yp = y.data
+  parallelFor(chunks.count) { ci in
+    let images = chunks[ci]
+    let rows = images.count * rowsPerImage
+    let scratch = direct ? nil : TensorStorage(count: rows * k, zeroed: false)
+    defer { withExtendedLifetime(scratch) {} }
+    let col = unfold(images, scratch)
+    let out = yp + images.lowerBound * rowsPerImage * filters
+    gemm(
+      m: rows, n: filters, k: k, a: col, lda: k, transA: false, b: wp, ldb: filters, transB: false, c: out,
+      ldc: filters, accumulate: false, parallel: false)
+    biasActivationRows(out, rows: rows, n: filters, bias: bp, relu: relu)
+  }
 
   var inputs = [x, kernel]
   if let bias { inputs.append(bias) }
   let out = makeOutput("conv2d", y, inputs: inputs) { dy in
-    let dBias = bias == nil ? nil : Tensor(uninitialized: [filters])
-    let dz = biasActivationBackward(y, dy, relu: activation == .relu, biasGrad: dBias, rows: rows, n: filters)
-    let dKernel = Tensor(uninitialized: ks)
-    gemm(
-      m: k, n: filters, k: rows, a: col.data, lda: k, transA: true, b: dz.data, ldb: filters,
-      transB: false, c: dKernel.data, ldc: filters, accumulate: false)
-    var dx: Tensor?
-    if x.requiresGrad {
-      let dcol = direct ? Tensor(uninitialized: x.shape) : Tensor(uninitialized: [rows, k])
+    let dyp = dy.data
+    let dx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
+    let dxp = dx?.data
+    // Per-chunk kernel and bias gradients, added in chunk order below.
+    let kernelParts = TensorStorage(count: chunks.count * k * filters, zeroed: false)
+    let biasParts = TensorStorage(count: bias == nil ? 0 : chunks.count * filters, zeroed: false)
+    let (kp, bpp) = (kernelParts.pointer, biasParts.pointer)
+    parallelFor(chunks.count) { ci in
+      let images = chunks[ci]
+      let rows = images.count * rowsPerImage
+      let first = images.lowerBound * rowsPerImage * filters
+      // dZ: dY through the ReLU mask (dY itself without ReLU).
+      let dzScratch = relu ? TensorStorage(count: rows * filters, zeroed: false) : nil
+      defer { withExtendedLifetime(dzScratch) {} }
+      let dz = UnsafePointer(dzScratch?.pointer ?? dyp + first)
+      if let dzScratch { reluBackward(yp + first, dyp + first, dzScratch.pointer, rows * filters) }
+      if bias != nil { sumRows(dz, rows: rows, n: filters, into: bpp + ci * filters) }
+      let scratch = direct ? nil : TensorStorage(count: rows * k, zeroed: false)
+      defer { withExtendedLifetime(scratch) {} }
+      let col = unfold(images, scratch)
       gemm(
-        m: rows, n: k, k: filters, a: dz.data, lda: filters, transA: false, b: kernel.value.data,
-        ldb: filters, transB: true, c: dcol.data, ldc: k, accumulate: false)
-      if direct {
-        dx = dcol
-      } else {
-        let d = Tensor(zeros: x.shape)
-        col2im(dcol.data, g, d.data)
-        dx = d
-      }
+        m: k, n: filters, k: rows, a: col, lda: k, transA: true, b: dz, ldb: filters, transB: false,
+        c: kp + ci * k * filters, ldc: filters, accumulate: false, parallel: false)
+      guard let dxp else { return }
+      let dxChunk = dxp + images.lowerBound * imageSize
+      // The input gradient: straight into dx for a 1x1 kernel, else via col2im (reusing the
+      // im2col scratch).
+      let dcol = scratch?.pointer ?? dxChunk
+      gemm(
+        m: rows, n: k, k: filters, a: dz, lda: filters, transA: false, b: wp, ldb: filters, transB: true, c: dcol,
+        ldc: k, accumulate: false, parallel: false)
+      if direct { return }
+      dxChunk.update(repeating: 0, count: images.count * imageSize)
+      col2im(dcol, g, dxp, images: images)
+    }
+    let dKernel = Tensor(uninitialized: ks)
+    sumRows(kp, rows: chunks.count, n: k * filters, into: dKernel.data)
+    var dBias: Tensor?
+    if bias != nil {
+      let d = Tensor(uninitialized: [filters])
+      sumRows(bpp, rows: chunks.count, n: filters, into: d.data)
+      dBias = d
     }
     return bias == nil ? [dx, dKernel] : [dx, dKernel, dBias]
   }

@@ -44,12 +44,13 @@ public func gemmReference(
 /// The fast kernel: same contract as `gemmReference`.
 ///
 /// Work is cut by shape alone (never by thread count) and every element of C is summed in
-/// a fixed order, so results are bit-identical with any number of threads.
+/// a fixed order, so results are bit-identical with any number of threads. With `parallel`
+/// false the product runs on the calling thread (for callers that split work themselves).
 public func gemm(
   m: Int, n: Int, k: Int,
   a: UnsafePointer<Float>, lda: Int, transA: Bool,
   b: UnsafePointer<Float>, ldb: Int, transB: Bool,
-  c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+  c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool = true
 ) {
   if m == 0 || n == 0 { return }
   if k == 0 {
@@ -58,7 +59,7 @@ public func gemm(
   }
   // A long reduction into a small C (weight gradients: k = batch pixels): split k into
   // fixed chunks computed in parallel, then add the partial products in chunk order.
-  let chunks = k >= 2048 && m * n <= 128 * 128 ? min(16, k / 1024) : 1
+  let chunks = parallel && k >= 2048 && m * n <= 128 * 128 ? min(16, k / 1024) : 1
   if chunks > 1 {
     // Scratch comes from the tensor storage pool, so a training step reuses last step's.
     let scratch = TensorStorage(count: chunks * m * n, zeroed: false)
@@ -82,7 +83,7 @@ public func gemm(
   }
   gemmBlocked(
     m: m, n: n, k: k, a: a, lda: lda, transA: transA, b: b, ldb: ldb, transB: transB, c: c, ldc: ldc,
-    accumulate: accumulate, parallel: true)
+    accumulate: accumulate, parallel: parallel)
 }
 
 /// Packs op(B) once (KC×NR panels, k-block by k-block) unless its rows are read in place,

@@ -3,14 +3,21 @@
 // kernel [kh*kw*c, filters]. `col2im` is its adjoint (scatter-add), used for the input
 // gradient. `convolutionReference` is the plain direct loop they are tested against.
 
-/// Unfolds x [N, H, W, C] into col [N*outH*outW, kh*kw*C]; padded cells become 0.
+/// Unfolds x [N, H, W, C] into col [N*outH*outW, kh*kw*C]; padded cells become 0. Images are
+/// spread over the threads.
 public func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ col: UnsafeMutablePointer<Float>) {
+  let rowsPerImage = g.outH * g.outW * g.windowH * g.windowW * g.channels
+  parallelFor(g.batch) { n in im2col(x, g, col + n * rowsPerImage, images: n..<(n + 1)) }
+}
+
+/// im2col of `images` only, on the calling thread: col points at the first of their rows.
+public func im2col(
+  _ x: UnsafePointer<Float>, _ g: WindowGeometry, _ col: UnsafeMutablePointer<Float>, images: Range<Int>
+) {
   let c = g.channels
-  let rowLen = g.windowH * g.windowW * c
-  let rowsPerImage = g.outH * g.outW
-  parallelFor(g.batch) { n in
+  var dst = col
+  for n in images {
     let img = x + n * g.height * g.width * c
-    var dst = col + n * rowsPerImage * rowLen
     for oy in 0..<g.outH {
       for ox in 0..<g.outW {
         let y0 = oy * g.strideH - g.padTop
@@ -44,13 +51,20 @@ public func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ col: Unsafe
 }
 
 /// Adds col [N*outH*outW, kh*kw*C] back into dx [N, H, W, C] (dx is not cleared first).
+/// Images are spread over the threads.
 public func col2im(_ col: UnsafePointer<Float>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>) {
+  let rowsPerImage = g.outH * g.outW * g.windowH * g.windowW * g.channels
+  parallelFor(g.batch) { n in col2im(col + n * rowsPerImage, g, dx, images: n..<(n + 1)) }
+}
+
+/// col2im of `images` only, on the calling thread: col points at the first of their rows.
+public func col2im(
+  _ col: UnsafePointer<Float>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>, images: Range<Int>
+) {
   let c = g.channels
-  let rowLen = g.windowH * g.windowW * c
-  let rowsPerImage = g.outH * g.outW
-  parallelFor(g.batch) { n in
+  var src = col
+  for n in images {
     let img = dx + n * g.height * g.width * c
-    var src = col + n * rowsPerImage * rowLen
     for oy in 0..<g.outH {
       for ox in 0..<g.outW {
         let y0 = oy * g.strideH - g.padTop

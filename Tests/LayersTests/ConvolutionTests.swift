@@ -17,6 +17,12 @@ final class ConvolutionTests: XCTestCase {
       Conv2D(filters: 2, kernelSize: (1, 1), useBias: false), inputShape: [1, 3, 5, 3], seed: 3)
   }
 
+  /// A batch of 5 runs in 4 uneven chunks, through im2col and through the direct 1x1 path.
+  func testGradientsOverSeveralChunks() throws {
+    try checkLayerGradients(Conv2D(filters: 2, kernelSize: (2, 2)), inputShape: [5, 3, 3, 2], seed: 4)
+    try checkLayerGradients(Conv2D(filters: 2, kernelSize: (1, 1)), inputShape: [5, 2, 3, 3], seed: 4)
+  }
+
   func testGradientsSoftmaxActivation() throws {
     try checkLayerGradients(
       Conv2D(filters: 3, kernelSize: (2, 2), padding: .same, activation: .softmax),
