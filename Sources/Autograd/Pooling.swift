@@ -88,9 +88,62 @@ public func maxPoolForwardReference(
   }
 }
 
-/// Max pooling backward: dx = 0, then each dy goes to its window's argmax. Each image's
-/// indices stay inside that image, so images are done in parallel.
+/// Max pooling backward: each dy goes to its window's argmax, every other cell of dx is 0.
+/// Each image's indices stay inside that image, so images are done in parallel. The SIMD
+/// 2×2 path writes each cell once; other windows take the reference loop.
 public func maxPoolBackward(
+  _ dy: UnsafePointer<Float>, _ argmax: UnsafePointer<Int32>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>
+) {
+  guard
+    g.windowH == 2 && g.windowW == 2 && g.strideH == 2 && g.strideW == 2 && g.padTop == 0 && g.padLeft == 0
+      && g.channels % 8 == 0
+  else {
+    maxPoolBackwardReference(dy, argmax, g, dx)
+    return
+  }
+  // 2×2 windows with stride 2 tile the input: each cell is written once, with dy where it was
+  // the window's maximum and 0 elsewhere; cells past the last window (odd sizes) get 0.
+  typealias V = SIMD8<Float>
+  typealias I = SIMD8<Int32>
+  let c = g.channels
+  let lanes = I(0, 1, 2, 3, 4, 5, 6, 7)
+  parallelFor(g.batch) { n in
+    let image = dx + n * g.height * g.width * c
+    for y in (2 * g.outH)..<g.height { (image + y * g.width * c).update(repeating: 0, count: g.width * c) }
+    if g.width > 2 * g.outW {
+      for y in 0..<(2 * g.outH) {
+        let tail = image + (y * g.width + 2 * g.outW) * c
+        tail.update(repeating: 0, count: (g.width - 2 * g.outW) * c)
+      }
+    }
+    let dxr = UnsafeMutableRawPointer(dx)
+    for oy in 0..<g.outH {
+      for ox in 0..<g.outW {
+        let o = ((n * g.outH + oy) * g.outW + ox) * c
+        let i00 = ((n * g.height + 2 * oy) * g.width + 2 * ox) * c
+        let i10 = i00 + g.width * c
+        var ch = 0
+        while ch < c {
+          let d = UnsafeRawPointer(dy + o + ch).loadUnaligned(as: V.self)
+          let index = UnsafeRawPointer(argmax + o + ch).loadUnaligned(as: I.self)
+          @inline(__always) func put(_ cell: Int) {
+            let mine = index .== I(repeating: Int32(cell + ch)) &+ lanes
+            dxr.storeBytes(
+              of: V(repeating: 0).replacing(with: d, where: mine), toByteOffset: (cell + ch) * 4, as: V.self)
+          }
+          put(i00)
+          put(i00 + c)
+          put(i10)
+          put(i10 + c)
+          ch += 8
+        }
+      }
+    }
+  }
+}
+
+/// The plain reference: clear dx, then add each output's gradient at its argmax.
+public func maxPoolBackwardReference(
   _ dy: UnsafePointer<Float>, _ argmax: UnsafePointer<Int32>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>
 ) {
   let perOut = g.outH * g.outW * g.channels

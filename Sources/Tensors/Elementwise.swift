@@ -20,19 +20,24 @@ public func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<
 }
 
 /// dst[i] = src[i] for short runs, inline (a `memmove` call costs more than a few vectors).
+/// The buffers must not overlap: a tail shorter than a vector is copied as the last whole
+/// vector of the run, rewriting a few floats already copied.
 @inline(__always)
 public func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
-  var i = 0
+  typealias V = SIMD8<Float>
   let d = UnsafeMutableRawPointer(dst)
   let s = UnsafeRawPointer(src)
+  if n < 8 {
+    for i in 0..<n { dst[i] = src[i] }
+    return
+  }
+  var i = 0
   while i + 8 <= n {
-    d.storeBytes(
-      of: s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), toByteOffset: i * 4, as: SIMD8<Float>.self)
+    d.storeBytes(of: s.loadUnaligned(fromByteOffset: i * 4, as: V.self), toByteOffset: i * 4, as: V.self)
     i += 8
   }
-  while i < n {
-    dst[i] = src[i]
-    i += 1
+  if i < n {
+    d.storeBytes(of: s.loadUnaligned(fromByteOffset: (n - 8) * 4, as: V.self), toByteOffset: (n - 8) * 4, as: V.self)
   }
 }
 

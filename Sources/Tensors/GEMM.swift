@@ -126,8 +126,11 @@ private func gemmBlocked(
     }
   }
   let mBlocks = (m + gemmMC - 1) / gemmMC
-  let wantedGroups = mBlocks >= 8 ? 1 : min(panels, max(1, 8 / mBlocks))
-  let panelsPerGroup = (panels + wantedGroups - 1) / wantedGroups
+  // Few row blocks: split the columns too, so both threads get work (on one thread, never).
+  // AVX-512 keeps panels in pairs for its 64-column kernel.
+  let wantedGroups = !parallel || mBlocks >= 8 ? 1 : min(panels, max(1, 8 / mBlocks))
+  let pairUp = kernel == .avx512 ? 2 : 1
+  let panelsPerGroup = ((panels + wantedGroups - 1) / wantedGroups + pairUp - 1) / pairUp * pairUp
   let nGroups = (panels + panelsPerGroup - 1) / panelsPerGroup  // every group non-empty
   let tasks = mBlocks * nGroups
   let task: (Int) -> Void = { t in

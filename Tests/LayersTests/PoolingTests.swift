@@ -89,4 +89,25 @@ final class PoolingKernelTests: XCTestCase {
       XCTAssertEqual(aFast, aRef)
     }
   }
+
+  /// The SIMD 2×2 backward writes every cell of dx (odd edges included) as the reference does.
+  func testFastMaxPoolBackwardMatchesReference() throws {
+    for (h, w, c) in [(4, 6, 8), (5, 7, 16), (13, 13, 8)] {
+      let g = try WindowGeometry(
+        batch: 2, height: h, width: w, channels: c, window: (2, 2), strides: (2, 2), padding: .valid)
+      let x = randomTensor([2, h, w, c], seed: UInt64(h + w))
+      for i in stride(from: 0, to: x.count, by: 3) { x[i] = 0.5 }  // ties
+      let n = 2 * g.outH * g.outW * c
+      let y = Tensor(zeros: [n])
+      var argmax = [Int32](repeating: 0, count: n)
+      argmax.withUnsafeMutableBufferPointer { maxPoolForward(x.data, g, y.data, $0.baseAddress!) }
+      let dy = randomTensor([n], seed: 9)
+      let (dxFast, dxRef) = (Tensor(shape: x.shape, repeating: 7), Tensor(shape: x.shape, repeating: -7))
+      argmax.withUnsafeBufferPointer { a in
+        maxPoolBackward(dy.data, a.baseAddress!, g, dxFast.data)
+        maxPoolBackwardReference(dy.data, a.baseAddress!, g, dxRef.data)
+      }
+      XCTAssertEqual(dxFast.scalars, dxRef.scalars, "\(h)x\(w)x\(c)")
+    }
+  }
 }
