@@ -1,43 +1,49 @@
 import Tensors
 
-// Pooling over NHWC, each a single op with its backward beside it. Max pooling remembers
-// the input index of each window's maximum; average pooling divides by the number of real
+// Pooling over NHWC, each a single op with its backward beside it. Max pooling finds or
+// remembers each window's maximum; average pooling divides by the number of real
 // (unpadded) cells in the window, as TensorFlow/Keras do with `same` padding.
 
-/// Max pooling: window `pool`, strides, padding; padded cells never win.
+/// Max pooling: window `pool`, strides, padding; padded cells never win. The seed model's
+/// pools (2×2, stride 2, no padding, channels in multiples of 8) take a SIMD path that keeps
+/// no indices: its backward finds each window's first maximum again from x and y. Other pools
+/// remember the index of each window's maximum.
 public func maxPool2d(
   _ x: Variable, pool: (Int, Int), strides: (Int, Int), padding: Padding
 ) throws -> Variable {
   let g = try poolGeometry(x, pool, strides, padding)
   let y = Tensor(uninitialized: [g.batch, g.outH, g.outW, g.channels])
-  let argmax = IndexBuffer(count: y.count)
-  maxPoolForward(x.value.data, g, y.data, argmax.pointer)
   let inShape = x.shape
+  if isTiled2x2(g) {
+    let xValue = x.value
+    maxPool2x2Forward(xValue.data, g, y.data)
+    return makeOutput("max_pooling2d", y, inputs: [x]) { dy in
+      let dx = Tensor(uninitialized: inShape)
+      maxPool2x2Backward(xValue.data, y.data, dy.data, g, dx.data)
+      return [dx]
+    }
+  }
+  let argmax = IndexBuffer(count: y.count)
+  maxPoolForwardReference(x.value.data, g, y.data, argmax.pointer)
   return makeOutput("max_pooling2d", y, inputs: [x]) { dy in
     let dx = Tensor(uninitialized: inShape)
-    maxPoolBackward(dy.data, argmax.pointer, g, dx.data)
+    maxPoolBackwardReference(dy.data, argmax.pointer, g, dx.data)
     return [dx]
   }
 }
 
-/// Max pooling forward: y gets each window's maximum, argmax its index in x (the first
-/// maximum in row-major window order). 2×2 windows with stride 2, no padding and channels in
-/// multiples of 8 (the seed model's pools) take a SIMD path; others the reference loop.
-public func maxPoolForward(
-  _ x: UnsafePointer<Float>, _ g: WindowGeometry, _ y: UnsafeMutablePointer<Float>,
-  _ argmax: UnsafeMutablePointer<Int32>
-) {
-  guard
-    g.windowH == 2 && g.windowW == 2 && g.strideH == 2 && g.strideW == 2 && g.padTop == 0 && g.padLeft == 0
-      && g.channels % 8 == 0
-  else {
-    maxPoolForwardReference(x, g, y, argmax)
-    return
-  }
+/// 2×2 windows with stride 2 and no padding over channels in multiples of 8: the windows
+/// tile the input (but for an odd last row or column), and 8 channels fill a SIMD vector.
+public func isTiled2x2(_ g: WindowGeometry) -> Bool {
+  g.windowH == 2 && g.windowW == 2 && g.strideH == 2 && g.strideW == 2 && g.padTop == 0 && g.padLeft == 0
+    && g.channels % 8 == 0
+}
+
+/// Max pooling forward on the SIMD path (`isTiled2x2`): y gets each window's maximum, the
+/// first cell in row-major order winning ties (and a NaN in it), as in the reference loop.
+public func maxPool2x2Forward(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ y: UnsafeMutablePointer<Float>) {
   typealias V = SIMD8<Float>
-  typealias I = SIMD8<Int32>
   let c = g.channels
-  let lanes = I(0, 1, 2, 3, 4, 5, 6, 7)
   parallelFor(g.batch) { n in
     let xr = UnsafeRawPointer(x)
     for oy in 0..<g.outH {
@@ -48,18 +54,59 @@ public func maxPoolForward(
         var ch = 0
         while ch < c {
           var best = xr.loadUnaligned(fromByteOffset: (i00 + ch) * 4, as: V.self)
-          var index = I(repeating: Int32(i00 + ch)) &+ lanes
           @inline(__always) func consider(_ off: Int) {
             let v = xr.loadUnaligned(fromByteOffset: (off + ch) * 4, as: V.self)
-            let better = v .> best
-            best.replace(with: v, where: better)
-            index.replace(with: I(repeating: Int32(off + ch)) &+ lanes, where: better)
+            best.replace(with: v, where: v .> best)
           }
           consider(i00 + c)
           consider(i10)
           consider(i10 + c)
           UnsafeMutableRawPointer(y + o + ch).storeBytes(of: best, as: V.self)
-          UnsafeMutableRawPointer(argmax + o + ch).storeBytes(of: index, as: I.self)
+          ch += 8
+        }
+      }
+    }
+  }
+}
+
+/// Max pooling backward on the SIMD path: each window's dy goes to the first of its cells equal
+/// to the window's maximum y (the cell the forward pass picked), every other cell of dx is 0.
+/// Each cell is written once; cells past the last window (odd sizes) get 0.
+public func maxPool2x2Backward(
+  _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: WindowGeometry,
+  _ dx: UnsafeMutablePointer<Float>
+) {
+  typealias V = SIMD8<Float>
+  let c = g.channels
+  parallelFor(g.batch) { n in
+    let image = dx + n * g.height * g.width * c
+    for row in (2 * g.outH)..<g.height { (image + row * g.width * c).update(repeating: 0, count: g.width * c) }
+    if g.width > 2 * g.outW {
+      for row in 0..<(2 * g.outH) {
+        (image + (row * g.width + 2 * g.outW) * c).update(repeating: 0, count: (g.width - 2 * g.outW) * c)
+      }
+    }
+    let (xr, dxr) = (UnsafeRawPointer(x), UnsafeMutableRawPointer(dx))
+    for oy in 0..<g.outH {
+      for ox in 0..<g.outW {
+        let o = ((n * g.outH + oy) * g.outW + ox) * c
+        let i00 = ((n * g.height + 2 * oy) * g.width + 2 * ox) * c
+        let i10 = i00 + g.width * c
+        var ch = 0
+        while ch < c {
+          let d = UnsafeRawPointer(dy + o + ch).loadUnaligned(as: V.self)
+          let m = UnsafeRawPointer(y + o + ch).loadUnaligned(as: V.self)
+          var taken = SIMDMask<SIMD8<Int32>>(repeating: false)
+          @inline(__always) func put(_ cell: Int) {
+            let hit = xr.loadUnaligned(fromByteOffset: (cell + ch) * 4, as: V.self) .== m .& .!taken
+            taken = taken .| hit
+            dxr.storeBytes(
+              of: V(repeating: 0).replacing(with: d, where: hit), toByteOffset: (cell + ch) * 4, as: V.self)
+          }
+          put(i00)
+          put(i00 + c)
+          put(i10)
+          put(i10 + c)
           ch += 8
         }
       }
@@ -88,61 +135,8 @@ public func maxPoolForwardReference(
   }
 }
 
-/// Max pooling backward: each dy goes to its window's argmax, every other cell of dx is 0.
-/// Each image's indices stay inside that image, so images are done in parallel. The SIMD
-/// 2×2 path writes each cell once; other windows take the reference loop.
-public func maxPoolBackward(
-  _ dy: UnsafePointer<Float>, _ argmax: UnsafePointer<Int32>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>
-) {
-  guard
-    g.windowH == 2 && g.windowW == 2 && g.strideH == 2 && g.strideW == 2 && g.padTop == 0 && g.padLeft == 0
-      && g.channels % 8 == 0
-  else {
-    maxPoolBackwardReference(dy, argmax, g, dx)
-    return
-  }
-  // 2×2 windows with stride 2 tile the input: each cell is written once, with dy where it was
-  // the window's maximum and 0 elsewhere; cells past the last window (odd sizes) get 0.
-  typealias V = SIMD8<Float>
-  typealias I = SIMD8<Int32>
-  let c = g.channels
-  let lanes = I(0, 1, 2, 3, 4, 5, 6, 7)
-  parallelFor(g.batch) { n in
-    let image = dx + n * g.height * g.width * c
-    for y in (2 * g.outH)..<g.height { (image + y * g.width * c).update(repeating: 0, count: g.width * c) }
-    if g.width > 2 * g.outW {
-      for y in 0..<(2 * g.outH) {
-        let tail = image + (y * g.width + 2 * g.outW) * c
-        tail.update(repeating: 0, count: (g.width - 2 * g.outW) * c)
-      }
-    }
-    let dxr = UnsafeMutableRawPointer(dx)
-    for oy in 0..<g.outH {
-      for ox in 0..<g.outW {
-        let o = ((n * g.outH + oy) * g.outW + ox) * c
-        let i00 = ((n * g.height + 2 * oy) * g.width + 2 * ox) * c
-        let i10 = i00 + g.width * c
-        var ch = 0
-        while ch < c {
-          let d = UnsafeRawPointer(dy + o + ch).loadUnaligned(as: V.self)
-          let index = UnsafeRawPointer(argmax + o + ch).loadUnaligned(as: I.self)
-          @inline(__always) func put(_ cell: Int) {
-            let mine = index .== I(repeating: Int32(cell + ch)) &+ lanes
-            dxr.storeBytes(
-              of: V(repeating: 0).replacing(with: d, where: mine), toByteOffset: (cell + ch) * 4, as: V.self)
-          }
-          put(i00)
-          put(i00 + c)
-          put(i10)
-          put(i10 + c)
-          ch += 8
-        }
-      }
-    }
-  }
-}
-
-/// The plain reference: clear dx, then add each output's gradient at its argmax.
+/// Max pooling backward, the plain reference: clear dx, then add each output's gradient at
+/// its argmax. Each image's indices stay inside that image, so images are done in parallel.
 public func maxPoolBackwardReference(
   _ dy: UnsafePointer<Float>, _ argmax: UnsafePointer<Int32>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>
 ) {

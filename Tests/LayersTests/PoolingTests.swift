@@ -6,6 +6,11 @@ final class PoolingTests: XCTestCase {
     try checkLayerGradients(MaxPooling2D(poolSize: (2, 2)), inputShape: [2, 5, 7, 3])
   }
 
+  /// Eight channels: the SIMD 2×2 path, which keeps no indices.
+  func testMaxPoolGradientsSIMDPath() throws {
+    try checkLayerGradients(MaxPooling2D(poolSize: (2, 2)), inputShape: [2, 5, 3, 8], seed: 6)
+  }
+
   func testMaxPoolGradientsSameStride2() throws {
     try checkLayerGradients(
       MaxPooling2D(poolSize: (3, 3), strides: (2, 2), padding: .same), inputShape: [2, 5, 7, 3], seed: 2)
@@ -71,43 +76,30 @@ final class PoolingTests: XCTestCase {
   }
 }
 
-/// The SIMD 2×2 max-pooling kernel agrees with the reference loop, ties included.
+/// The SIMD 2×2 max-pooling kernels agree with the reference loops, ties included.
 final class PoolingKernelTests: XCTestCase {
   func testFastMaxPoolMatchesReference() throws {
-    for (h, w, c) in [(4, 6, 8), (5, 7, 16), (2, 2, 32)] {
+    for (h, w, c) in [(4, 6, 8), (5, 7, 16), (2, 2, 32), (13, 13, 8)] {
       let g = try WindowGeometry(
         batch: 2, height: h, width: w, channels: c, window: (2, 2), strides: (2, 2), padding: .valid)
+      XCTAssertTrue(isTiled2x2(g))
       let x = randomTensor([2, h, w, c], seed: UInt64(h * w))
-      for i in stride(from: 0, to: x.count, by: 5) { x[i] = 0.25 }  // ties
+      for i in stride(from: 0, to: x.count, by: 3) { x[i] = 0.25 }  // ties
+      x[c + 1] = -0.0  // a signed zero beside a positive zero
+      x[1] = 0
       let n = 2 * g.outH * g.outW * c
       let (yFast, yRef) = (Tensor(zeros: [n]), Tensor(zeros: [n]))
-      var aFast = [Int32](repeating: 0, count: n)
-      var aRef = aFast
-      aFast.withUnsafeMutableBufferPointer { maxPoolForward(x.data, g, yFast.data, $0.baseAddress!) }
-      aRef.withUnsafeMutableBufferPointer { maxPoolForwardReference(x.data, g, yRef.data, $0.baseAddress!) }
-      XCTAssertEqual(yFast.scalars, yRef.scalars)
-      XCTAssertEqual(aFast, aRef)
-    }
-  }
-
-  /// The SIMD 2×2 backward writes every cell of dx (odd edges included) as the reference does.
-  func testFastMaxPoolBackwardMatchesReference() throws {
-    for (h, w, c) in [(4, 6, 8), (5, 7, 16), (13, 13, 8)] {
-      let g = try WindowGeometry(
-        batch: 2, height: h, width: w, channels: c, window: (2, 2), strides: (2, 2), padding: .valid)
-      let x = randomTensor([2, h, w, c], seed: UInt64(h + w))
-      for i in stride(from: 0, to: x.count, by: 3) { x[i] = 0.5 }  // ties
-      let n = 2 * g.outH * g.outW * c
-      let y = Tensor(zeros: [n])
       var argmax = [Int32](repeating: 0, count: n)
-      argmax.withUnsafeMutableBufferPointer { maxPoolForward(x.data, g, y.data, $0.baseAddress!) }
+      maxPool2x2Forward(x.data, g, yFast.data)
+      argmax.withUnsafeMutableBufferPointer { maxPoolForwardReference(x.data, g, yRef.data, $0.baseAddress!) }
+      XCTAssertEqual(yFast.scalars, yRef.scalars, "forward \(h)x\(w)x\(c)")
+
+      // Backward: every cell of dx written (odd edges included), dy at the same cell.
       let dy = randomTensor([n], seed: 9)
       let (dxFast, dxRef) = (Tensor(shape: x.shape, repeating: 7), Tensor(shape: x.shape, repeating: -7))
-      argmax.withUnsafeBufferPointer { a in
-        maxPoolBackward(dy.data, a.baseAddress!, g, dxFast.data)
-        maxPoolBackwardReference(dy.data, a.baseAddress!, g, dxRef.data)
-      }
-      XCTAssertEqual(dxFast.scalars, dxRef.scalars, "\(h)x\(w)x\(c)")
+      maxPool2x2Backward(x.data, yFast.data, dy.data, g, dxFast.data)
+      argmax.withUnsafeBufferPointer { maxPoolBackwardReference(dy.data, $0.baseAddress!, g, dxRef.data) }
+      XCTAssertEqual(dxFast.scalars, dxRef.scalars, "backward \(h)x\(w)x\(c)")
     }
   }
 }
