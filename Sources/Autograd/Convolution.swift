@@ -46,10 +46,10 @@ public func conv2d(
   let (xp, wp, bp) = (x.value.data, kernel.value.data, bias?.value.data)
 
   /// The chunk's im2col matrix: x itself for a 1x1 kernel, else unfolded into `scratch`.
-  @inline(__always) func unfold(_ images: Range<Int>, _ scratch: TensorStorage?) -> UnsafePointer<Float> {
+  @inline(__always) func unfold(_ images: Range<Int>, _ scratch: UnsafeMutablePointer<Float>?) -> UnsafePointer<Float> {
     guard let scratch else { return UnsafePointer(xp + images.lowerBound * imageSize) }
-    im2col(xp, g, scratch.pointer, images: images)
-    return UnsafePointer(scratch.pointer)
+    im2col(xp, g, scratch, images: images)
+    return UnsafePointer(scratch)
   }
 
   let y = Tensor(uninitialized: [g.batch, g.outH, g.outW, filters])
@@ -57,9 +57,7 @@ public func conv2d(
   parallelFor(chunks.count) { ci in
     let images = chunks[ci]
     let rows = images.count * rowsPerImage
-    let scratch = direct ? nil : TensorStorage(count: rows * k, zeroed: false)
-    defer { withExtendedLifetime(scratch) {} }
-    let col = unfold(images, scratch)
+    let col = unfold(images, direct ? nil : Scratch.buffer(.columns, count: rows * k))
     let out = yp + images.lowerBound * rowsPerImage * filters
     gemm(
       m: rows, n: filters, k: k, a: col, lda: k, transA: false, b: wp, ldb: filters, transB: false, c: out,
@@ -82,13 +80,11 @@ public func conv2d(
       let rows = images.count * rowsPerImage
       let first = images.lowerBound * rowsPerImage * filters
       // dZ: dY through the ReLU mask (dY itself without ReLU).
-      let dzScratch = relu ? TensorStorage(count: rows * filters, zeroed: false) : nil
-      defer { withExtendedLifetime(dzScratch) {} }
-      let dz = UnsafePointer(dzScratch?.pointer ?? dyp + first)
-      if let dzScratch { reluBackward(yp + first, dyp + first, dzScratch.pointer, rows * filters) }
+      let dzScratch = relu ? Scratch.buffer(.gradient, count: rows * filters) : nil
+      let dz = UnsafePointer(dzScratch ?? dyp + first)
+      if let dzScratch { reluBackward(yp + first, dyp + first, dzScratch, rows * filters) }
       if bias != nil { sumRows(dz, rows: rows, n: filters, into: bpp + ci * filters) }
-      let scratch = direct ? nil : TensorStorage(count: rows * k, zeroed: false)
-      defer { withExtendedLifetime(scratch) {} }
+      let scratch = direct ? nil : Scratch.buffer(.columns, count: rows * k)
       let col = unfold(images, scratch)
       gemm(
         m: k, n: filters, k: rows, a: col, lda: k, transA: true, b: dz, ldb: filters, transB: false,
@@ -97,7 +93,7 @@ public func conv2d(
       let dxChunk = dxp + images.lowerBound * imageSize
       // The input gradient: straight into dx for a 1x1 kernel, else via col2im (reusing the
       // im2col scratch).
-      let dcol = scratch?.pointer ?? dxChunk
+      let dcol = scratch ?? dxChunk
       gemm(
         m: rows, n: k, k: filters, a: dz, lda: filters, transA: false, b: wp, ldb: filters, transB: true, c: dcol,
         ldc: k, accumulate: false, parallel: false)

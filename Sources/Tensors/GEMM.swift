@@ -107,9 +107,8 @@ private func gemmBlocked(
   // rows, some 4 KiB apart and aliasing in L1, are always packed.)
   let bInPlace = !transB && ldb <= 256
   let packedPanels = bInPlace ? (n % nrMax == 0 ? 0 : 1) : panels
-  let bScratch = TensorStorage(count: packedPanels * nrMax * k, zeroed: false)
-  defer { withExtendedLifetime(bScratch) {} }
-  let packedB = bScratch.pointer
+  // The calling thread's scratch; the tasks below only read it.
+  let packedB = Scratch.buffer(.packedB, count: packedPanels * nrMax * k)
   let packBlock: (Int) -> Void = { pb in
     let pc = pb * kc0
     let kc = min(kc0, k - pc)
@@ -144,9 +143,7 @@ private func gemmBlocked(
     // input-gradient shapes); otherwise full panels are read in place.
     let passes = kernel == .avx512 ? (p1 - p0 + 1) / 2 : p1 - p0
     let packWholeA = !transA && kc0 >= 64 && passes >= 2
-    let aScratch = TensorStorage(count: (packWholeA ? gemmMC : gemmMR) * kc0, zeroed: false)
-    defer { withExtendedLifetime(aScratch) {} }
-    let packedA = aScratch.pointer
+    let packedA = Scratch.buffer(.packedA, count: (packWholeA ? gemmMC : gemmMR) * kc0)
     var pb = 0
     while pb < kBlocks {
       let pc = pb * kc0

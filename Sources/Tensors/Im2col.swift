@@ -15,6 +15,13 @@ public func im2col(
   _ x: UnsafePointer<Float>, _ g: WindowGeometry, _ col: UnsafeMutablePointer<Float>, images: Range<Int>
 ) {
   let c = g.channels
+  // No padding on any side (`same` can pad only after) and unit column stride: the fast path.
+  if g.padTop == 0 && g.padLeft == 0 && g.strideW == 1 && (g.outH - 1) * g.strideH + g.windowH <= g.height
+    && g.outW - 1 + g.windowW <= g.width
+  {
+    im2colValidRows(x, g, col, images: images)
+    return
+  }
   var dst = col
   for n in images {
     let img = x + n * g.height * g.width * c
@@ -46,6 +53,46 @@ public func im2col(
           }
         }
       }
+    }
+  }
+}
+
+/// im2col without padding and with unit column stride (the seed model's convolutions): every
+/// window lies inside the image, so each row of col is `windowH` runs of `windowW*C` floats.
+/// Runs of 8 to 16 floats (3x3 over RGB: 9) are copied as two overlapping vectors.
+private func im2colValidRows(
+  _ x: UnsafePointer<Float>, _ g: WindowGeometry, _ col: UnsafeMutablePointer<Float>, images: Range<Int>
+) {
+  typealias V = SIMD8<Float>
+  let c = g.channels
+  let run = g.windowW * c
+  let rowLen = g.windowH * run
+  let short = run >= 8 && run <= 16
+  let lineStride = g.width * c
+  for n in images {
+    let img = x + n * g.height * lineStride
+    var dst = col + (n - images.lowerBound) * g.outH * g.outW * rowLen
+    for oy in 0..<g.outH {
+      for ky in 0..<g.windowH {
+        let line = UnsafeRawPointer(img + (oy * g.strideH + ky) * lineStride)
+        var d = UnsafeMutableRawPointer(dst + ky * run)
+        if short {
+          let tail = (run - 8) * 4
+          for ox in 0..<g.outW {
+            let s = line + ox * c * 4
+            d.storeBytes(of: s.loadUnaligned(as: V.self), as: V.self)
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: tail, as: V.self), toByteOffset: tail, as: V.self)
+            d += rowLen * 4
+          }
+        } else {
+          for ox in 0..<g.outW {
+            copyFloats(
+              d.assumingMemoryBound(to: Float.self), (line + ox * c * 4).assumingMemoryBound(to: Float.self), run)
+            d += rowLen * 4
+          }
+        }
+      }
+      dst += g.outW * rowLen
     }
   }
 }

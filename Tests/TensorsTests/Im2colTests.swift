@@ -2,19 +2,22 @@ import Tensors
 import XCTest
 
 final class Im2colTests: XCTestCase {
-  /// im2col + GEMM (the optimised path) agrees with the direct reference convolution.
+  /// im2col + GEMM (the optimised path) agrees with the direct reference convolution, through
+  /// the padded loop and the unpadded fast path (runs of under 8, 8 to 16, and more floats).
   func testIm2colGEMMMatchesDirectConvolution() throws {
-    for (padding, strides, window) in [
-      (Padding.valid, (1, 1), (3, 3)), (.same, (2, 2), (3, 3)), (.same, (1, 2), (2, 3)), (.valid, (2, 1), (1, 1)),
+    for (padding, strides, window, channels) in [
+      (Padding.valid, (1, 1), (3, 3), 3), (.same, (2, 2), (3, 3), 3), (.same, (1, 2), (2, 3), 3),
+      (.valid, (2, 1), (1, 1), 3), (.valid, (1, 1), (2, 3), 8), (.valid, (2, 1), (3, 2), 4),
+      (.valid, (1, 1), (1, 2), 5), (.same, (1, 1), (2, 2), 3),
     ] {
       let g = try WindowGeometry(
-        batch: 2, height: 5, width: 7, channels: 3, window: window, strides: strides, padding: padding)
+        batch: 2, height: 5, width: 7, channels: channels, window: window, strides: strides, padding: padding)
       let filters = 4
       var rng = SeededRandom(seed: 9)
-      let x = (0..<(2 * 5 * 7 * 3)).map { _ in rng.uniform(-1, 1) }
-      let kernel = (0..<(window.0 * window.1 * 3 * filters)).map { _ in rng.uniform(-1, 1) }
+      let x = (0..<(2 * 5 * 7 * channels)).map { _ in rng.uniform(-1, 1) }
+      let kernel = (0..<(window.0 * window.1 * channels * filters)).map { _ in rng.uniform(-1, 1) }
       let rows = g.batch * g.outH * g.outW
-      let k = window.0 * window.1 * 3
+      let k = window.0 * window.1 * channels
       var col = [Float](repeating: .nan, count: rows * k)
       col.withUnsafeMutableBufferPointer { im2col(x, g, $0.baseAddress!) }
       var fast = [Float](repeating: 0, count: rows * filters)
@@ -27,7 +30,9 @@ final class Im2colTests: XCTestCase {
       ref.withUnsafeMutableBufferPointer {
         convolutionReference(x, g, kernel: kernel, filters: filters, bias: nil, $0.baseAddress!)
       }
-      for i in 0..<ref.count { XCTAssertEqual(fast[i], ref[i], accuracy: 1e-5, "\(padding) \(strides)") }
+      for i in 0..<ref.count {
+        XCTAssertEqual(fast[i], ref[i], accuracy: 1e-5, "\(padding) \(strides) \(window) \(channels)")
+      }
     }
   }
 
