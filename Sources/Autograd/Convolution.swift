@@ -8,7 +8,7 @@ import Tensors
 // matrix from the forward pass), the chunk's kernel gradient colᵀ·dZ, and the input gradient
 // dZ·kernelᵀ scattered back by col2im (skipped when the input needs no gradient, as for the
 // first layer). Per-chunk gradients are added in chunk order, so results never depend on the
-// thread count.
+// thread count. `conv2dMaxPool` also pools each chunk while it is in cache.
 
 /// The images of a batch in chunks whose im2col rows take at most about 512 KiB, so that a
 /// chunk stays in a core's L2 cache. The number of chunks is a multiple of 4 (at most the
@@ -23,6 +23,33 @@ public func imageChunks(batch: Int, bytesPerImage: Int) -> [Range<Int>] {
 public func conv2d(
   _ x: Variable, kernel: Variable, bias: Variable?, strides: (Int, Int) = (1, 1),
   padding: Padding = .valid, activation: Activation = .linear
+) throws -> Variable {
+  try convolution(x, kernel, bias, strides, padding, activation, poolAfter: false)
+}
+
+/// Whether `conv2dMaxPool` can take a convolution with this many filters and activation:
+/// channels in multiples of 8 for the SIMD pooling, and no softmax between the two.
+public func canFuseMaxPool(filters: Int, activation: Activation) -> Bool {
+  filters % 8 == 0 && activation != .softmax
+}
+
+/// maxPool2d(conv2d(...), pool 2×2, strides 2×2, valid) in one op, with the same results: each
+/// chunk of images pools its convolution rows while they are in cache, and the backward pass
+/// goes from the pooled gradient straight to the convolution's (through the ReLU mask), with
+/// no full-size gradient in between. Requires `canFuseMaxPool`.
+public func conv2dMaxPool(
+  _ x: Variable, kernel: Variable, bias: Variable?, strides: (Int, Int) = (1, 1),
+  padding: Padding = .valid, activation: Activation = .linear
+) throws -> Variable {
+  guard kernel.shape.count == 4, canFuseMaxPool(filters: kernel.shape[3], activation: activation) else {
+    throw ShapeError("conv2dMaxPool needs filters in multiples of 8 and no softmax, got kernel \(kernel.shape)")
+  }
+  return try convolution(x, kernel, bias, strides, padding, activation, poolAfter: true)
+}
+
+private func convolution(
+  _ x: Variable, _ kernel: Variable, _ bias: Variable?, _ strides: (Int, Int), _ padding: Padding,
+  _ activation: Activation, poolAfter: Bool
 ) throws -> Variable {
   let ks = kernel.shape
   guard x.shape.count == 4 else { throw ShapeError("conv2d expects an NHWC input, got shape \(x.shape)") }
@@ -43,6 +70,11 @@ public func conv2d(
   let direct = ks[0] == 1 && ks[1] == 1 && strides == (1, 1) && g.padTop == 0 && g.padLeft == 0
   let chunks = imageChunks(batch: g.batch, bytesPerImage: rowsPerImage * k * 4)
   let relu = activation == .relu
+  // The pooling after it, if any: over the convolution's output, per image.
+  let pg = try WindowGeometry(
+    batch: g.batch, height: poolAfter ? g.outH : 2, width: poolAfter ? g.outW : 2, channels: filters,
+    window: (2, 2), strides: (2, 2), padding: .valid)
+  let (convSize, pooledSize) = (rowsPerImage * filters, pg.outH * pg.outW * filters)
   let (xp, wp, bp) = (x.value.data, kernel.value.data, bias?.value.data)
 
   /// The chunk's im2col matrix: x itself for a 1x1 kernel, else unfolded into `scratch`.
@@ -54,6 +86,8 @@ public func conv2d(
 
   let y = Tensor(uninitialized: [g.batch, g.outH, g.outW, filters])
   let yp = y.data
+  let pooled = poolAfter ? Tensor(uninitialized: [g.batch, pg.outH, pg.outW, filters]) : y
+  let pp = pooled.data
   parallelFor(chunks.count) { ci in
     let images = chunks[ci]
     let rows = images.count * rowsPerImage
@@ -63,12 +97,16 @@ public func conv2d(
       m: rows, n: filters, k: k, a: col, lda: k, transA: false, b: wp, ldb: filters, transB: false, c: out,
       ldc: filters, accumulate: false, parallel: false)
     biasActivationRows(out, rows: rows, n: filters, bias: bp, relu: relu)
+    if poolAfter {
+      for n in images { maxPool2x2ForwardImage(yp + n * convSize, pg, pp + n * pooledSize) }
+    }
   }
 
   var inputs = [x, kernel]
   if let bias { inputs.append(bias) }
-  let out = makeOutput("conv2d", y, inputs: inputs) { dy in
-    let dyp = dy.data
+  let out = makeOutput(poolAfter ? "conv2d_max_pooling2d" : "conv2d", pooled, inputs: inputs) { dy in
+    // The closure holds both tensors: y is not the op's output when pooling follows.
+    let (yp, pp, dyp) = (y.data, pooled.data, dy.data)
     let dx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
     let dxp = dx?.data
     // Per-chunk kernel and bias gradients, added in chunk order below.
@@ -79,10 +117,18 @@ public func conv2d(
       let images = chunks[ci]
       let rows = images.count * rowsPerImage
       let first = images.lowerBound * rowsPerImage * filters
-      // dZ: dY through the ReLU mask (dY itself without ReLU).
-      let dzScratch = relu ? Scratch.buffer(.gradient, count: rows * filters) : nil
+      // dZ: dY through the pooling and the ReLU mask (dY itself without either).
+      let dzScratch = relu || poolAfter ? Scratch.buffer(.gradient, count: rows * filters) : nil
       let dz = UnsafePointer(dzScratch ?? dyp + first)
-      if let dzScratch { reluBackward(yp + first, dyp + first, dzScratch, rows * filters) }
+      if let dzScratch, poolAfter {
+        for n in images {
+          let (conv, pool) = (n * convSize, n * pooledSize)
+          maxPool2x2BackwardImage(
+            yp + conv, pp + pool, dyp + pool, pg, dzScratch + (conv - first), relu: relu)
+        }
+      } else if let dzScratch {
+        reluBackward(yp + first, dyp + first, dzScratch, rows * filters)
+      }
       if bias != nil { sumRows(dz, rows: rows, n: filters, into: bpp + ci * filters) }
       let scratch = direct ? nil : Scratch.buffer(.columns, count: rows * k)
       let col = unfold(images, scratch)

@@ -42,28 +42,33 @@ public func isTiled2x2(_ g: WindowGeometry) -> Bool {
 /// Max pooling forward on the SIMD path (`isTiled2x2`): y gets each window's maximum, the
 /// first cell in row-major order winning ties (and a NaN in it), as in the reference loop.
 public func maxPool2x2Forward(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ y: UnsafeMutablePointer<Float>) {
+  let (inSize, outSize) = (g.height * g.width * g.channels, g.outH * g.outW * g.channels)
+  parallelFor(g.batch) { n in maxPool2x2ForwardImage(x + n * inSize, g, y + n * outSize) }
+}
+
+/// `maxPool2x2Forward` of one image (x and y point at it), on the calling thread.
+@inline(__always)
+func maxPool2x2ForwardImage(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ y: UnsafeMutablePointer<Float>) {
   typealias V = SIMD8<Float>
   let c = g.channels
-  parallelFor(g.batch) { n in
-    let xr = UnsafeRawPointer(x)
-    for oy in 0..<g.outH {
-      for ox in 0..<g.outW {
-        let o = ((n * g.outH + oy) * g.outW + ox) * c
-        let i00 = ((n * g.height + 2 * oy) * g.width + 2 * ox) * c
-        let i10 = i00 + g.width * c
-        var ch = 0
-        while ch < c {
-          var best = xr.loadUnaligned(fromByteOffset: (i00 + ch) * 4, as: V.self)
-          @inline(__always) func consider(_ off: Int) {
-            let v = xr.loadUnaligned(fromByteOffset: (off + ch) * 4, as: V.self)
-            best.replace(with: v, where: v .> best)
-          }
-          consider(i00 + c)
-          consider(i10)
-          consider(i10 + c)
-          UnsafeMutableRawPointer(y + o + ch).storeBytes(of: best, as: V.self)
-          ch += 8
+  let xr = UnsafeRawPointer(x)
+  for oy in 0..<g.outH {
+    for ox in 0..<g.outW {
+      let o = (oy * g.outW + ox) * c
+      let i00 = (2 * oy * g.width + 2 * ox) * c
+      let i10 = i00 + g.width * c
+      var ch = 0
+      while ch < c {
+        var best = xr.loadUnaligned(fromByteOffset: (i00 + ch) * 4, as: V.self)
+        @inline(__always) func consider(_ off: Int) {
+          let v = xr.loadUnaligned(fromByteOffset: (off + ch) * 4, as: V.self)
+          best.replace(with: v, where: v .> best)
         }
+        consider(i00 + c)
+        consider(i10)
+        consider(i10 + c)
+        UnsafeMutableRawPointer(y + o + ch).storeBytes(of: best, as: V.self)
+        ch += 8
       }
     }
   }
@@ -76,39 +81,49 @@ public func maxPool2x2Backward(
   _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: WindowGeometry,
   _ dx: UnsafeMutablePointer<Float>
 ) {
+  let (inSize, outSize) = (g.height * g.width * g.channels, g.outH * g.outW * g.channels)
+  parallelFor(g.batch) { n in
+    maxPool2x2BackwardImage(x + n * inSize, y + n * outSize, dy + n * outSize, g, dx + n * inSize, relu: false)
+  }
+}
+
+/// `maxPool2x2Backward` of one image, on the calling thread. With `relu`, x is the output of a
+/// ReLU and the gradient goes on through it: a window whose maximum is 0 passes nothing.
+@inline(__always)
+func maxPool2x2BackwardImage(
+  _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: WindowGeometry,
+  _ dx: UnsafeMutablePointer<Float>, relu: Bool
+) {
   typealias V = SIMD8<Float>
   let c = g.channels
-  parallelFor(g.batch) { n in
-    let image = dx + n * g.height * g.width * c
-    for row in (2 * g.outH)..<g.height { (image + row * g.width * c).update(repeating: 0, count: g.width * c) }
-    if g.width > 2 * g.outW {
-      for row in 0..<(2 * g.outH) {
-        (image + (row * g.width + 2 * g.outW) * c).update(repeating: 0, count: (g.width - 2 * g.outW) * c)
-      }
+  for row in (2 * g.outH)..<g.height { (dx + row * g.width * c).update(repeating: 0, count: g.width * c) }
+  if g.width > 2 * g.outW {
+    for row in 0..<(2 * g.outH) {
+      (dx + (row * g.width + 2 * g.outW) * c).update(repeating: 0, count: (g.width - 2 * g.outW) * c)
     }
-    let (xr, dxr) = (UnsafeRawPointer(x), UnsafeMutableRawPointer(dx))
-    for oy in 0..<g.outH {
-      for ox in 0..<g.outW {
-        let o = ((n * g.outH + oy) * g.outW + ox) * c
-        let i00 = ((n * g.height + 2 * oy) * g.width + 2 * ox) * c
-        let i10 = i00 + g.width * c
-        var ch = 0
-        while ch < c {
-          let d = UnsafeRawPointer(dy + o + ch).loadUnaligned(as: V.self)
-          let m = UnsafeRawPointer(y + o + ch).loadUnaligned(as: V.self)
-          var taken = SIMDMask<SIMD8<Int32>>(repeating: false)
-          @inline(__always) func put(_ cell: Int) {
-            let hit = xr.loadUnaligned(fromByteOffset: (cell + ch) * 4, as: V.self) .== m .& .!taken
-            taken = taken .| hit
-            dxr.storeBytes(
-              of: V(repeating: 0).replacing(with: d, where: hit), toByteOffset: (cell + ch) * 4, as: V.self)
-          }
-          put(i00)
-          put(i00 + c)
-          put(i10)
-          put(i10 + c)
-          ch += 8
+  }
+  let (xr, dxr) = (UnsafeRawPointer(x), UnsafeMutableRawPointer(dx))
+  for oy in 0..<g.outH {
+    for ox in 0..<g.outW {
+      let o = (oy * g.outW + ox) * c
+      let i00 = (2 * oy * g.width + 2 * ox) * c
+      let i10 = i00 + g.width * c
+      var ch = 0
+      while ch < c {
+        let d = UnsafeRawPointer(dy + o + ch).loadUnaligned(as: V.self)
+        let m = UnsafeRawPointer(y + o + ch).loadUnaligned(as: V.self)
+        // Cells already taken, or all of them when ReLU passes nothing back.
+        var taken = relu ? .!(m .> 0) : SIMDMask<SIMD8<Int32>>(repeating: false)
+        @inline(__always) func put(_ cell: Int) {
+          let hit = xr.loadUnaligned(fromByteOffset: (cell + ch) * 4, as: V.self) .== m .& .!taken
+          taken = taken .| hit
+          dxr.storeBytes(of: V(repeating: 0).replacing(with: d, where: hit), toByteOffset: (cell + ch) * 4, as: V.self)
         }
+        put(i00)
+        put(i00 + c)
+        put(i10)
+        put(i10 + c)
+        ch += 8
       }
     }
   }

@@ -96,12 +96,23 @@ public final class Sequential {
       )
     }
     var h = x
-    for (i, layer) in layers.enumerated() {
+    var i = 0
+    while i < layers.count {
+      let layer = layers[i]
       do {
+        // A Conv2D followed by a 2×2 MaxPooling2D runs as one op when it can (same results).
+        if let conv = layer as? Conv2D, i + 1 < layers.count, let pool = layers[i + 1] as? MaxPooling2D,
+          let pooled = try conv(h, thenPool: pool)
+        {
+          h = pooled
+          i += 2
+          continue
+        }
         h = try layer(h)
       } catch {
         throw ModelError("layer \(i) (\(layer.typeName) '\(layerNames[i])'): \(error)")
       }
+      i += 1
     }
     return h
   }

@@ -37,4 +37,38 @@ final class ConvolutionTests: XCTestCase {
     convolutionReference(x.data, g, kernel: w.data, filters: 4, bias: b.data, ref.data)
     for i in 0..<ref.count { XCTAssertEqual(y.value[i], ref[i], accuracy: 1e-5) }
   }
+
+  /// conv2dMaxPool gives exactly the output and gradients of conv2d then maxPool2d, with ReLU
+  /// (where windows of zeros pass nothing back) and without, on odd sizes and uneven chunks.
+  func testFusedConvolutionAndPoolingMatchTheTwoOps() throws {
+    for (activation, filters, height, width) in [
+      (Activation.relu, 8, 7, 6), (.linear, 16, 6, 9), (.relu, 8, 4, 4),
+    ] {
+      var rng = SeededRandom(seed: UInt64(filters + height))
+      let x = Tensor(zeros: [5, height, width, 3])
+      let w = Tensor(zeros: [3, 3, 3, filters])
+      let b = Tensor(zeros: [filters])
+      for t in [x, w, b] { for i in 0..<t.count { t[i] = rng.uniform(-1, 1) } }
+      for i in stride(from: 0, to: b.count, by: 3) { b[i] = -10 }  // channels of all zeros after ReLU
+      func run(_ fused: Bool) throws -> [[Float]] {
+        let tape = Tape()
+        let xv = tape.input(x, requiresGrad: true)
+        let (kv, bv) = (Variable(w.copy(), requiresGrad: true), Variable(b.copy(), requiresGrad: true))
+        let y =
+          fused
+          ? try conv2dMaxPool(xv, kernel: kv, bias: bv, activation: activation)
+          : try maxPool2d(
+            conv2d(xv, kernel: kv, bias: bv, activation: activation), pool: (2, 2), strides: (2, 2), padding: .valid)
+        var rng = SeededRandom(seed: 3)
+        let weights = Tensor(zeros: y.shape)
+        for i in 0..<weights.count { weights[i] = rng.uniform(-1, 1) }
+        try tape.backward(try weightedSum(y, weights: weights))
+        return [y.value.scalars, xv.grad!.scalars, kv.grad!.scalars, bv.grad!.scalars]
+      }
+      XCTAssertEqual(try run(true), try run(false), "\(activation) \(filters) \(height)x\(width)")
+    }
+    XCTAssertThrowsError(
+      try conv2dMaxPool(
+        Variable(Tensor(zeros: [1, 4, 4, 1])), kernel: Variable(Tensor(zeros: [1, 1, 1, 3])), bias: nil))
+  }
 }

@@ -37,6 +37,18 @@ final class SequentialTests: XCTestCase {
     XCTAssertEqual(try model.predict(Tensor(shape: [1, 8, 8, 1], values: v)).scalars, [3])
   }
 
+  /// The seed model fuses each Conv2D with the MaxPooling2D after it; its outputs are exactly
+  /// those of calling the layers one by one.
+  func testFusedLayersGiveTheLayerByLayerOutput() throws {
+    let model = try Zoo.model("seed", seed: 4)
+    var rng = SeededRandom(seed: 2)
+    let x = Tensor(zeros: [3, 32, 32, 3])
+    for i in 0..<x.count { x[i] = rng.nextFloat() }
+    var h = Variable(x)
+    for layer in model.layers { h = try layer(h) }
+    XCTAssertEqual(try model(Variable(x)).value.scalars, h.value.scalars)
+  }
+
   func testResultBuilderControlFlow() throws {
     let deep = true
     let model = try Sequential(inputShape: [8, 8, 3]) {
