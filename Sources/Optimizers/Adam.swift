@@ -39,7 +39,13 @@ public final class Adam: Optimizer {
       guard g.shape == p.shape, m[i].shape == p.shape else {
         throw OptimizerError("Adam: parameter \(i) has shape \(p.shape), its gradient \(g.shape)")
       }
-      adamUpdate(p.value.data, g.data, m[i].data, v[i].data, p.value.count, alpha, b1, b2, eps)
+      // Elementwise, so large tensors are split over the threads in 16K-value pieces.
+      let (pp, gp, mp, vp, n) = (p.value.data, g.data, m[i].data, v[i].data, p.value.count)
+      let piece = 16_384
+      parallelFor((n + piece - 1) / piece) { c in
+        let o = c * piece
+        adamUpdate(pp + o, gp + o, mp + o, vp + o, min(piece, n - o), alpha, b1, b2, eps)
+      }
       p.grad = nil
     }
   }
@@ -75,12 +81,17 @@ func adamUpdate(
   let (pr, gr, mr, vr) = (
     UnsafeMutableRawPointer(p), UnsafeRawPointer(g), UnsafeMutableRawPointer(m), UnsafeMutableRawPointer(v)
   )
+  let tiny = V(repeating: .leastNormalMagnitude)
   var i = 0
   while i + 8 <= n {
     let o = i * 4
     let gi = gr.loadUnaligned(fromByteOffset: o, as: V.self)
-    let mi = b1 * mr.loadUnaligned(fromByteOffset: o, as: V.self) + (1 - b1) * gi
-    let vi = b2 * vr.loadUnaligned(fromByteOffset: o, as: V.self) + (1 - b2) * gi * gi
+    var mi = b1 * mr.loadUnaligned(fromByteOffset: o, as: V.self) + (1 - b1) * gi
+    var vi = b2 * vr.loadUnaligned(fromByteOffset: o, as: V.self) + (1 - b2) * gi * gi
+    // Moments of weights whose gradient stays 0 decay into subnormal numbers, which cost the
+    // processor about a hundred cycles per operation: flush them to 0.
+    mi.replace(with: 0, where: mi .< tiny .& mi .> -tiny)
+    vi.replace(with: 0, where: vi .< tiny)
     mr.storeBytes(of: mi, toByteOffset: o, as: V.self)
     vr.storeBytes(of: vi, toByteOffset: o, as: V.self)
     let step = alpha * mi / (vi.squareRoot() + eps)
@@ -89,8 +100,10 @@ func adamUpdate(
   }
   while i < n {
     let gi = g[i]
-    let mi = b1 * m[i] + (1 - b1) * gi
-    let vi = b2 * v[i] + (1 - b2) * gi * gi
+    var mi = b1 * m[i] + (1 - b1) * gi
+    var vi = b2 * v[i] + (1 - b2) * gi * gi
+    if abs(mi) < .leastNormalMagnitude { mi = 0 }
+    if vi < .leastNormalMagnitude { vi = 0 }
     m[i] = mi
     v[i] = vi
     p[i] -= alpha * mi / (vi.squareRoot() + eps)

@@ -46,6 +46,31 @@ final class AdamTests: XCTestCase {
     }
   }
 
+  /// Moments that would become subnormal are flushed to 0 (SIMD lanes and scalar tail alike),
+  /// and a parameter split over threads (more than 16K values) moves like a one-element one.
+  func testSubnormalMomentsFlushAndLargeTensorsSplit() throws {
+    let n = 40_003
+    let p = Variable(Tensor(shape: [n], repeating: 1), requiresGrad: true)
+    let adam = Adam()
+    let tiny = Float.leastNormalMagnitude * 1.05
+    try adam.restore(
+      OptimizerState(
+        iterations: 10, slots: ["m": [Tensor(shape: [n], repeating: tiny)], "v": [Tensor(shape: [n], repeating: tiny)]]),
+      parameters: [p])
+    p.grad = Tensor(zeros: [n])
+    try adam.step([p])
+    let state = adam.state()
+    XCTAssertEqual(state.slots["m"]![0].scalars, [Float](repeating: 0, count: n))
+    XCTAssertEqual(state.slots["v"]![0].scalars, [Float](repeating: tiny * 0.999, count: n), "still normal: kept")
+
+    let big = Variable(Tensor(shape: [n], repeating: 1), requiresGrad: true)
+    let split = Adam(learningRate: 0.05)
+    big.grad = Tensor(shape: [n], repeating: 0.3)
+    try split.step([big])
+    let alone = try trajectory([0.3], optimizer: Adam(learningRate: 0.05))
+    XCTAssertEqual(big.value.scalars, [Float](repeating: alone[0], count: n))
+  }
+
   func testKerasDefaults() {
     let a = Adam()
     XCTAssertEqual(a.learningRate, 0.001)
