@@ -7,9 +7,10 @@ import TensorsAVX512
 //
 // `gemmReference` is the plain triple loop the fast kernel is tested against.
 // `gemm` follows the BLIS structure: B is packed into KC×NR panels (or read in place when
-// its rows are short); A is packed into 6-row panels when several B panels reuse it, else
-// read in place six rows at a time; a 6×16 (AVX2) or 6×32 (AVX-512) micro-kernel keeps 12
-// accumulators in registers, using FMA.
+// its rows are short); A is read in place six rows at a time (a last partial panel packed);
+// a 6×16 (AVX2) micro-kernel keeps 12 accumulators in registers, using FMA. On AVX-512 a
+// 6×32 kernel does the same, and 6×64 and 12×32 ones (24 accumulators) take two B or two A
+// panels at once.
 
 /// The plain reference kernel.
 public func gemmReference(
@@ -138,21 +139,19 @@ private func gemmBlocked(
     let fullRows = mc - mc % gemmMR
     let p0 = (t % nGroups) * panelsPerGroup
     let p1 = min(panels, p0 + panelsPerGroup)
-    // An untransposed A block that several B panels reuse, over a long enough k, is packed
-    // into contiguous 6-row panels (measured: +40–50% on the convolution forward and
-    // input-gradient shapes); otherwise full panels are read in place.
-    let passes = kernel == .avx512 ? (p1 - p0 + 1) / 2 : p1 - p0
-    let packWholeA = !transA && kc0 >= 64 && passes >= 2
-    let packedA = Scratch.buffer(.packedA, count: (packWholeA ? gemmMC : gemmMR) * kc0)
+    // Full panels of A are read in place (packing them into contiguous panels measured no
+    // faster on any shape here, even with five B passes over them, once products ran on
+    // per-thread scratch); only the last partial panel is packed.
+    let packedA = Scratch.buffer(.packedA, count: gemmMR * kc0)
     var pb = 0
     while pb < kBlocks {
       let pc = pb * kc0
       let kc = min(kc0, k - pc)
       let add = accumulate || pc > 0
       let aBase = a + (transA ? pc * lda : pc)
-      // Rows from packedRows on are packed (zero-padded to whole panels), so the kernel
+      // Rows from packedRows on are packed (zero-padded to a whole panel), so the kernel
       // never reads past A's rows; the full panels before them are read in place.
-      let packedRows = packWholeA ? 0 : fullRows
+      let packedRows = fullRows
       if packedRows < mc {
         packA(
           mc: mc - packedRows, kc: kc, a: aBase + (transA ? ic + packedRows : (ic + packedRows) * lda), lda: lda,
@@ -181,7 +180,7 @@ private func gemmBlocked(
         while ir < mc {
           let row = ic + ir
           let mr = min(gemmMR, mc - ir)
-          // Full panels in place (unless A is packed whole); the rest from the packed buffer.
+          // Full panels in place; the last partial one from the packed buffer.
           let fromA = ir < packedRows
           let aPanel: UnsafePointer<Float> =
             fromA ? aBase + (transA ? row : row * lda) : UnsafePointer(packedA + (ir - packedRows) * kc)
