@@ -15,8 +15,9 @@ public enum Threads {
   public static var available: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 }
 
-/// Runs `body(chunk)` for every chunk in 0..<chunks on up to `Threads.count` threads.
-/// Worker w takes chunks w, w + T, w + 2T, ...: a static split, no shared counters.
+/// Runs `body(chunk)` for every chunk in 0..<chunks on up to `Threads.count` threads. Each
+/// thread takes the next chunk not yet taken, so a thread that wakes late or runs slow does
+/// fewer; what a chunk computes never depends on which thread runs it.
 @inline(__always)
 public func parallelFor(_ chunks: Int, _ body: (Int) -> Void) {
   let threads = min(Threads.count, chunks)
@@ -24,11 +25,25 @@ public func parallelFor(_ chunks: Int, _ body: (Int) -> Void) {
     for i in 0..<chunks { body(i) }
     return
   }
-  DispatchQueue.concurrentPerform(iterations: threads) { w in
-    var i = w
-    while i < chunks {
+  let next = ChunkCounter()
+  DispatchQueue.concurrentPerform(iterations: threads) { _ in
+    while true {
+      let i = next.take()
+      if i >= chunks { return }
       body(i)
-      i += threads
     }
+  }
+}
+
+/// The next chunk to run, shared by the threads of one `parallelFor`.
+final class ChunkCounter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var next = 0
+
+  func take() -> Int {
+    lock.lock()
+    defer { lock.unlock() }
+    next += 1
+    return next - 1
   }
 }
