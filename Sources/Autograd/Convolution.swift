@@ -84,29 +84,33 @@ private func convolution(
     return UnsafePointer(scratch)
   }
 
-  let y = Tensor(uninitialized: [g.batch, g.outH, g.outW, filters])
+  // With pooling after it, the convolution's rows live only in the chunk's scratch: the
+  // backward pass needs just the pooled values and which cell of each window won.
+  let y = Tensor(uninitialized: poolAfter ? [g.batch, pg.outH, pg.outW, filters] : [g.batch, g.outH, g.outW, filters])
   let yp = y.data
-  let pooled = poolAfter ? Tensor(uninitialized: [g.batch, pg.outH, pg.outW, filters]) : y
-  let pp = pooled.data
+  let winners = poolAfter ? CellBuffer(count: y.count) : nil
   parallelFor(chunks.count) { ci in
     let images = chunks[ci]
     let rows = images.count * rowsPerImage
     let col = unfold(images, direct ? nil : Scratch.buffer(.columns, count: rows * k))
-    let out = yp + images.lowerBound * rowsPerImage * filters
+    let out = poolAfter ? Scratch.buffer(.output, count: rows * filters) : yp + images.lowerBound * convSize
     gemm(
       m: rows, n: filters, k: k, a: col, lda: k, transA: false, b: wp, ldb: filters, transB: false, c: out,
       ldc: filters, accumulate: false, parallel: false)
     biasActivationRows(out, rows: rows, n: filters, bias: bp, relu: relu)
-    if poolAfter {
-      for n in images { maxPool2x2ForwardImage(yp + n * convSize, pg, pp + n * pooledSize) }
+    if let winners {
+      for n in images {
+        let pooled = n * pooledSize
+        maxPool2x2ForwardImage(
+          out + (n - images.lowerBound) * convSize, pg, yp + pooled, cell: winners.pointer + pooled)
+      }
     }
   }
 
   var inputs = [x, kernel]
   if let bias { inputs.append(bias) }
-  let out = makeOutput(poolAfter ? "conv2d_max_pooling2d" : "conv2d", pooled, inputs: inputs) { dy in
-    // The closure holds both tensors: y is not the op's output when pooling follows.
-    let (yp, pp, dyp) = (y.data, pooled.data, dy.data)
+  let out = makeOutput(poolAfter ? "conv2d_max_pooling2d" : "conv2d", y, inputs: inputs) { dy in
+    let (yp, dyp) = (y.data, dy.data)
     let dx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
     let dxp = dx?.data
     // Per-chunk kernel and bias gradients, added in chunk order below.
@@ -120,11 +124,12 @@ private func convolution(
       // dZ: dY through the pooling and the ReLU mask (dY itself without either).
       let dzScratch = relu || poolAfter ? Scratch.buffer(.gradient, count: rows * filters) : nil
       let dz = UnsafePointer(dzScratch ?? dyp + first)
-      if let dzScratch, poolAfter {
+      if let dzScratch, let winners {
         for n in images {
-          let (conv, pool) = (n * convSize, n * pooledSize)
+          let pooled = n * pooledSize
           maxPool2x2BackwardImage(
-            yp + conv, pp + pool, dyp + pool, pg, dzScratch + (conv - first), relu: relu)
+            cell: winners.pointer + pooled, yp + pooled, dyp + pooled, pg, dzScratch + (n * convSize - first),
+            relu: relu)
         }
       } else if let dzScratch {
         reluBackward(yp + first, dyp + first, dzScratch, rows * filters)
@@ -158,4 +163,12 @@ private func convolution(
     return bias == nil ? [dx, dKernel] : [dx, dKernel, dBias]
   }
   return activation == .softmax ? softmax(out) : out
+}
+
+/// Which cell won each 2×2 pooling window (0 to 3, as floats), kept from the forward pass for
+/// the backward.
+final class CellBuffer: @unchecked Sendable {
+  let pointer: UnsafeMutablePointer<Float>
+  init(count: Int) { pointer = .allocate(capacity: Swift.max(count, 1)) }
+  deinit { pointer.deallocate() }
 }

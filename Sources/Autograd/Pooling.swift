@@ -46,9 +46,14 @@ public func maxPool2x2Forward(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ 
   parallelFor(g.batch) { n in maxPool2x2ForwardImage(x + n * inSize, g, y + n * outSize) }
 }
 
-/// `maxPool2x2Forward` of one image (x and y point at it), on the calling thread.
+/// `maxPool2x2Forward` of one image (x and y point at it), on the calling thread. With `cell`,
+/// also records which cell of each window won (0 to 3 in row-major order, stored as floats so
+/// that the SIMD code stays in float registers), for `maxPool2x2BackwardImage(cell:...)`.
 @inline(__always)
-func maxPool2x2ForwardImage(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ y: UnsafeMutablePointer<Float>) {
+func maxPool2x2ForwardImage(
+  _ x: UnsafePointer<Float>, _ g: WindowGeometry, _ y: UnsafeMutablePointer<Float>,
+  cell: UnsafeMutablePointer<Float>? = nil
+) {
   typealias V = SIMD8<Float>
   let c = g.channels
   let xr = UnsafeRawPointer(x)
@@ -60,16 +65,69 @@ func maxPool2x2ForwardImage(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ y:
       var ch = 0
       while ch < c {
         var best = xr.loadUnaligned(fromByteOffset: (i00 + ch) * 4, as: V.self)
-        @inline(__always) func consider(_ off: Int) {
+        var won = V(repeating: 0)
+        @inline(__always) func consider(_ off: Int, _ index: Float) {
           let v = xr.loadUnaligned(fromByteOffset: (off + ch) * 4, as: V.self)
-          best.replace(with: v, where: v .> best)
+          let better = v .> best
+          best.replace(with: v, where: better)
+          if cell != nil { won.replace(with: index, where: better) }
         }
-        consider(i00 + c)
-        consider(i10)
-        consider(i10 + c)
+        consider(i00 + c, 1)
+        consider(i10, 2)
+        consider(i10 + c, 3)
         UnsafeMutableRawPointer(y + o + ch).storeBytes(of: best, as: V.self)
+        if let cell { UnsafeMutableRawPointer(cell + o + ch).storeBytes(of: won, as: V.self) }
         ch += 8
       }
+    }
+  }
+}
+
+/// The backward of one image from the recorded winning cells: each window's dy goes to its
+/// winning cell (with `relu`, only where the window's maximum y is above 0, as a ReLU before
+/// the pooling passes), every other cell of dx is 0, cells past the last window included.
+@inline(__always)
+func maxPool2x2BackwardImage(
+  cell: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: WindowGeometry,
+  _ dx: UnsafeMutablePointer<Float>, relu: Bool
+) {
+  typealias V = SIMD8<Float>
+  let c = g.channels
+  zeroPastLastWindow(g, dx)
+  let dxr = UnsafeMutableRawPointer(dx)
+  for oy in 0..<g.outH {
+    for ox in 0..<g.outW {
+      let o = (oy * g.outW + ox) * c
+      let i00 = (2 * oy * g.width + 2 * ox) * c
+      let i10 = i00 + g.width * c
+      var ch = 0
+      while ch < c {
+        var d = UnsafeRawPointer(dy + o + ch).loadUnaligned(as: V.self)
+        if relu { d.replace(with: 0, where: UnsafeRawPointer(y + o + ch).loadUnaligned(as: V.self) .<= 0) }
+        let won = UnsafeRawPointer(cell + o + ch).loadUnaligned(as: V.self)
+        @inline(__always) func put(_ off: Int, _ index: Float) {
+          dxr.storeBytes(
+            of: V(repeating: 0).replacing(with: d, where: won .== V(repeating: index)), toByteOffset: (off + ch) * 4,
+            as: V.self)
+        }
+        put(i00, 0)
+        put(i00 + c, 1)
+        put(i10, 2)
+        put(i10 + c, 3)
+        ch += 8
+      }
+    }
+  }
+}
+
+/// Zeroes the cells of one image's dx that no 2×2 window covers (an odd last row or column).
+@inline(__always)
+func zeroPastLastWindow(_ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>) {
+  let c = g.channels
+  for row in (2 * g.outH)..<g.height { (dx + row * g.width * c).update(repeating: 0, count: g.width * c) }
+  if g.width > 2 * g.outW {
+    for row in 0..<(2 * g.outH) {
+      (dx + (row * g.width + 2 * g.outW) * c).update(repeating: 0, count: (g.width - 2 * g.outW) * c)
     }
   }
 }
@@ -83,25 +141,19 @@ public func maxPool2x2Backward(
 ) {
   let (inSize, outSize) = (g.height * g.width * g.channels, g.outH * g.outW * g.channels)
   parallelFor(g.batch) { n in
-    maxPool2x2BackwardImage(x + n * inSize, y + n * outSize, dy + n * outSize, g, dx + n * inSize, relu: false)
+    maxPool2x2BackwardImage(x + n * inSize, y + n * outSize, dy + n * outSize, g, dx + n * inSize)
   }
 }
 
-/// `maxPool2x2Backward` of one image, on the calling thread. With `relu`, x is the output of a
-/// ReLU and the gradient goes on through it: a window whose maximum is 0 passes nothing.
+/// `maxPool2x2Backward` of one image, on the calling thread.
 @inline(__always)
 func maxPool2x2BackwardImage(
   _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: WindowGeometry,
-  _ dx: UnsafeMutablePointer<Float>, relu: Bool
+  _ dx: UnsafeMutablePointer<Float>
 ) {
   typealias V = SIMD8<Float>
   let c = g.channels
-  for row in (2 * g.outH)..<g.height { (dx + row * g.width * c).update(repeating: 0, count: g.width * c) }
-  if g.width > 2 * g.outW {
-    for row in 0..<(2 * g.outH) {
-      (dx + (row * g.width + 2 * g.outW) * c).update(repeating: 0, count: (g.width - 2 * g.outW) * c)
-    }
-  }
+  zeroPastLastWindow(g, dx)
   let (xr, dxr) = (UnsafeRawPointer(x), UnsafeMutableRawPointer(dx))
   for oy in 0..<g.outH {
     for ox in 0..<g.outW {
@@ -112,8 +164,7 @@ func maxPool2x2BackwardImage(
       while ch < c {
         let d = UnsafeRawPointer(dy + o + ch).loadUnaligned(as: V.self)
         let m = UnsafeRawPointer(y + o + ch).loadUnaligned(as: V.self)
-        // Cells already taken, or all of them when ReLU passes nothing back.
-        var taken = relu ? .!(m .> 0) : SIMDMask<SIMD8<Int32>>(repeating: false)
+        var taken = SIMDMask<SIMD8<Int32>>(repeating: false)
         @inline(__always) func put(_ cell: Int) {
           let hit = xr.loadUnaligned(fromByteOffset: (cell + ch) * 4, as: V.self) .== m .& .!taken
           taken = taken .| hit

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Per-thread scratch buffers for kernels that run on one thread: a GEMM's packed panels, a
-/// convolution chunk's im2col rows and gradients. Each thread gets back the memory it used last
+/// convolution chunk's im2col rows, outputs and gradients. Each thread gets back the memory it used last
 /// time, still in its own core's cache; a buffer from the shared `StoragePool` may come from the
 /// other core, and then every cache line written costs a transfer between cores.
 ///
@@ -9,7 +9,7 @@ import Foundation
 /// not hand it to another thread or nest two uses of one slot.
 public enum Scratch {
   public enum Slot: Int, CaseIterable {
-    case packedA, packedB, columns, gradient
+    case packedA, packedB, columns, output, gradient
   }
 
   /// Floats for `slot` on the calling thread: at least `count`, 64-byte aligned, contents
