@@ -236,18 +236,64 @@ private func packB(
         if w < width { (o + w).update(repeating: 0, count: width - w) }
       }
     } else {
-      for j in 0..<width {
-        if j < w {
-          let src = b + (j0 + j) * ldb
-          for p in 0..<kc { out[p * width + j] = src[p] }
-        } else {
-          for p in 0..<kc { out[p * width + j] = 0 }
+      // Row p of the panel gathers element p of `w` rows of B: 8×8 blocks transposed in
+      // registers, the edges one float at a time.
+      let fullJ = w - w % 8
+      let fullP = kc - kc % 8
+      var jj = 0
+      while jj < fullJ {
+        var p = 0
+        while p < fullP {
+          transpose8x8(b + (j0 + jj) * ldb + p, ldb, out + p * width + jj, width)
+          p += 8
         }
+        for p in fullP..<kc {
+          for j in jj..<(jj + 8) { out[p * width + j] = b[(j0 + j) * ldb + p] }
+        }
+        jj += 8
+      }
+      for p in 0..<kc {
+        let o = out + p * width
+        for j in fullJ..<w { o[j] = b[(j0 + j) * ldb + p] }
+        if w < width { (o + w).update(repeating: 0, count: width - w) }
       }
     }
     out += kc * width
     j0 += width
   }
+}
+
+/// dst[q*ldd + i] = src[i*lds + q] for an 8×8 block. Three rounds of splitting each pair of
+/// rows into even and odd lanes rotate the 6-bit element index (row, lane) right by one bit
+/// each; after three the row and lane bits have swapped places, which is the transpose.
+@inline(__always)
+func transpose8x8(_ src: UnsafePointer<Float>, _ lds: Int, _ dst: UnsafeMutablePointer<Float>, _ ldd: Int) {
+  typealias V = SIMD8<Float>
+  let s = UnsafeRawPointer(src)
+  var r0 = s.loadUnaligned(as: V.self), r1 = s.loadUnaligned(fromByteOffset: lds * 4, as: V.self)
+  var r2 = s.loadUnaligned(fromByteOffset: 2 * lds * 4, as: V.self)
+  var r3 = s.loadUnaligned(fromByteOffset: 3 * lds * 4, as: V.self)
+  var r4 = s.loadUnaligned(fromByteOffset: 4 * lds * 4, as: V.self)
+  var r5 = s.loadUnaligned(fromByteOffset: 5 * lds * 4, as: V.self)
+  var r6 = s.loadUnaligned(fromByteOffset: 6 * lds * 4, as: V.self)
+  var r7 = s.loadUnaligned(fromByteOffset: 7 * lds * 4, as: V.self)
+  for _ in 0..<3 {
+    (r0, r1, r2, r3, r4, r5, r6, r7) = (
+      V(lowHalf: r0.evenHalf, highHalf: r1.evenHalf), V(lowHalf: r2.evenHalf, highHalf: r3.evenHalf),
+      V(lowHalf: r4.evenHalf, highHalf: r5.evenHalf), V(lowHalf: r6.evenHalf, highHalf: r7.evenHalf),
+      V(lowHalf: r0.oddHalf, highHalf: r1.oddHalf), V(lowHalf: r2.oddHalf, highHalf: r3.oddHalf),
+      V(lowHalf: r4.oddHalf, highHalf: r5.oddHalf), V(lowHalf: r6.oddHalf, highHalf: r7.oddHalf)
+    )
+  }
+  let d = UnsafeMutableRawPointer(dst)
+  d.storeBytes(of: r0, as: V.self)
+  d.storeBytes(of: r1, toByteOffset: ldd * 4, as: V.self)
+  d.storeBytes(of: r2, toByteOffset: 2 * ldd * 4, as: V.self)
+  d.storeBytes(of: r3, toByteOffset: 3 * ldd * 4, as: V.self)
+  d.storeBytes(of: r4, toByteOffset: 4 * ldd * 4, as: V.self)
+  d.storeBytes(of: r5, toByteOffset: 5 * ldd * 4, as: V.self)
+  d.storeBytes(of: r6, toByteOffset: 6 * ldd * 4, as: V.self)
+  d.storeBytes(of: r7, toByteOffset: 7 * ldd * 4, as: V.self)
 }
 
 /// Packs op(A)[0..<mc, 0..<kc] into panels of 6 rows: panel i holds, for each p,
