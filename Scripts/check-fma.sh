@@ -24,3 +24,5 @@ check() {
 }
 check microKernel6x16 ymm
 check microKernel6x32 zmm
+check microKernel12x32 zmm
+check microKernel6x64 zmm
