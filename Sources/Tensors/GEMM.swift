@@ -149,12 +149,11 @@ private func gemmBlocked(
       let kc = min(kc0, k - pc)
       let add = accumulate || pc > 0
       let aBase = a + (transA ? pc * lda : pc)
-      // Rows from packedRows on are packed (zero-padded to a whole panel), so the kernel
-      // never reads past A's rows; the full panels before them are read in place.
-      let packedRows = fullRows
-      if packedRows < mc {
+      // Rows past the full panels are packed (zero-padded to a whole panel), so the kernel
+      // never reads past A's rows.
+      if fullRows < mc {
         packA(
-          mc: mc - packedRows, kc: kc, a: aBase + (transA ? ic + packedRows : (ic + packedRows) * lda), lda: lda,
+          mc: mc - fullRows, kc: kc, a: aBase + (transA ? ic + fullRows : (ic + fullRows) * lda), lda: lda,
           transA: transA, into: packedA)
       }
       let bBlock = packedB + pc * packedPanels * nrMax
@@ -181,21 +180,17 @@ private func gemmBlocked(
           let row = ic + ir
           let mr = min(gemmMR, mc - ir)
           // Full panels in place; the last partial one from the packed buffer.
-          let fromA = ir < packedRows
+          let fromA = ir < fullRows
           let aPanel: UnsafePointer<Float> =
-            fromA ? aBase + (transA ? row : row * lda) : UnsafePointer(packedA + (ir - packedRows) * kc)
+            fromA ? aBase + (transA ? row : row * lda) : UnsafePointer(packedA)
           let rs = fromA ? (transA ? 1 : lda) : 1
           let cs = fromA ? (transA ? lda : 1) : gemmMR
           let cTile = c + row * ldc + jr
           if pair {
             microKernel6x64(kc, aPanel, rs, cs, left, right, bStride, cTile, ldc, add, mr, nr)
-          } else if kernel == .avx512 && kc >= 64 && mr == gemmMR && ir + gemmMR < mc
-            && (ir + gemmMR < packedRows) == fromA
-          {
-            // AVX-512 takes two panels of A at once when both come from the same place.
-            let next = fromA ? aPanel + gemmMR * rs : aPanel + gemmMR * kc
-            let mr2 = min(2 * gemmMR, mc - ir)
-            microKernel12x32(kc, aPanel, next, rs, cs, left, bStride, cTile, ldc, add, mr2, nr)
+          } else if kernel == .avx512 && kc >= 64 && ir + 2 * gemmMR <= fullRows {
+            // AVX-512 takes two full panels of A at once over a long enough k-block.
+            microKernel12x32(kc, aPanel, aPanel + gemmMR * rs, rs, cs, left, bStride, cTile, ldc, add, 2 * gemmMR, nr)
             ir += gemmMR
           } else if kernel == .avx512 {
             microKernel6x32(kc, aPanel, rs, cs, left, bStride, cTile, ldc, add, mr, nr)

@@ -112,15 +112,6 @@ public func microKernel12x32(
     t[21] = cA1
     t[22] = cB0
     t[23] = cB1
-    let f = UnsafeRawPointer(t.baseAddress!).assumingMemoryBound(to: Float.self)
-    for r in 0..<mr {
-      let row = c + r * ldc
-      let src = f + r * 32
-      if accumulate {
-        for j in 0..<nr { row[j] += src[j] }
-      } else {
-        for j in 0..<nr { row[j] = src[j] }
-      }
-    }
+    writeEdgeTile(t.baseAddress!, width: 32, c, ldc, accumulate, mr, nr)
   }
 }

@@ -74,15 +74,25 @@ public func microKernel6x32(
     t[9] = c41
     t[10] = c50
     t[11] = c51
-    let f = UnsafeRawPointer(t.baseAddress!).assumingMemoryBound(to: Float.self)
-    for r in 0..<mr {
-      let row = c + r * ldc
-      let src = f + r * 32
-      if accumulate {
-        for j in 0..<nr { row[j] += src[j] }
-      } else {
-        for j in 0..<nr { row[j] = src[j] }
-      }
+    writeEdgeTile(t.baseAddress!, width: 32, c, ldc, accumulate, mr, nr)
+  }
+}
+
+/// The edge path of the AVX-512 kernels: adds (or stores) the top-left mr×nr of a tile that a
+/// kernel spilled to `tile`, rows `width` floats apart, into C.
+@inline(__always)
+func writeEdgeTile(
+  _ tile: UnsafeRawPointer, width: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool,
+  _ mr: Int, _ nr: Int
+) {
+  let f = tile.assumingMemoryBound(to: Float.self)
+  for r in 0..<mr {
+    let row = c + r * ldc
+    let src = f + r * width
+    if accumulate {
+      for j in 0..<nr { row[j] += src[j] }
+    } else {
+      for j in 0..<nr { row[j] = src[j] }
     }
   }
 }

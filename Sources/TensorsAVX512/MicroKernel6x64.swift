@@ -108,15 +108,6 @@ public func microKernel6x64(
     t[21] = c51
     t[22] = c52
     t[23] = c53
-    let f = UnsafeRawPointer(t.baseAddress!).assumingMemoryBound(to: Float.self)
-    for r in 0..<mr {
-      let row = c + r * ldc
-      let src = f + r * 64
-      if accumulate {
-        for j in 0..<nr { row[j] += src[j] }
-      } else {
-        for j in 0..<nr { row[j] = src[j] }
-      }
-    }
+    writeEdgeTile(t.baseAddress!, width: 64, c, ldc, accumulate, mr, nr)
   }
 }
