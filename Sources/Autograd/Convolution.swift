@@ -71,10 +71,13 @@ private func convolution(
   let chunks = imageChunks(batch: g.batch, bytesPerImage: rowsPerImage * k * 4)
   let relu = activation == .relu
   // The pooling after it, if any: over the convolution's output, per image.
-  let pg = try WindowGeometry(
-    batch: g.batch, height: poolAfter ? g.outH : 2, width: poolAfter ? g.outW : 2, channels: filters,
-    window: (2, 2), strides: (2, 2), padding: .valid)
-  let (convSize, pooledSize) = (rowsPerImage * filters, pg.outH * pg.outW * filters)
+  let pool =
+    poolAfter
+    ? try WindowGeometry(
+      batch: g.batch, height: g.outH, width: g.outW, channels: filters, window: (2, 2), strides: (2, 2),
+      padding: .valid) : nil
+  let convSize = rowsPerImage * filters
+  let pooledSize = pool.map { $0.outH * $0.outW * filters } ?? 0
   let (xp, wp, bp) = (x.value.data, kernel.value.data, bias?.value.data)
 
   /// The chunk's im2col matrix: x itself for a 1x1 kernel, else unfolded into `scratch`.
@@ -86,29 +89,29 @@ private func convolution(
 
   // With pooling after it, the convolution's rows live only in the chunk's scratch: the
   // backward pass needs just the pooled values and which cell of each window won.
-  let y = Tensor(uninitialized: poolAfter ? [g.batch, pg.outH, pg.outW, filters] : [g.batch, g.outH, g.outW, filters])
+  let y = Tensor(uninitialized: [g.batch, pool?.outH ?? g.outH, pool?.outW ?? g.outW, filters])
   let yp = y.data
-  let winners = poolAfter ? CellBuffer(count: y.count) : nil
+  var inputs = [x, kernel]
+  if let bias { inputs.append(bias) }
+  let winners = pool != nil && willRecord(inputs) ? TensorStorage(count: y.count, zeroed: false) : nil
   parallelFor(chunks.count) { ci in
     let images = chunks[ci]
     let rows = images.count * rowsPerImage
     let col = unfold(images, direct ? nil : Scratch.buffer(.columns, count: rows * k))
-    let out = poolAfter ? Scratch.buffer(.output, count: rows * filters) : yp + images.lowerBound * convSize
+    let out = pool != nil ? Scratch.buffer(.output, count: rows * filters) : yp + images.lowerBound * convSize
     gemm(
       m: rows, n: filters, k: k, a: col, lda: k, transA: false, b: wp, ldb: filters, transB: false, c: out,
       ldc: filters, accumulate: false, parallel: false)
     biasActivationRows(out, rows: rows, n: filters, bias: bp, relu: relu)
-    if let winners {
+    if let pool {
       for n in images {
         let pooled = n * pooledSize
         maxPool2x2ForwardImage(
-          out + (n - images.lowerBound) * convSize, pg, yp + pooled, cell: winners.pointer + pooled)
+          out + (n - images.lowerBound) * convSize, pool, yp + pooled, cell: winners.map { $0.pointer + pooled })
       }
     }
   }
 
-  var inputs = [x, kernel]
-  if let bias { inputs.append(bias) }
   let out = makeOutput(poolAfter ? "conv2d_max_pooling2d" : "conv2d", y, inputs: inputs) { dy in
     let (yp, dyp) = (y.data, dy.data)
     let dx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
@@ -124,12 +127,12 @@ private func convolution(
       // dZ: dY through the pooling and the ReLU mask (dY itself without either).
       let dzScratch = relu || poolAfter ? Scratch.buffer(.gradient, count: rows * filters) : nil
       let dz = UnsafePointer(dzScratch ?? dyp + first)
-      if let dzScratch, let winners {
+      if let dzScratch, let pool, let winners {
         for n in images {
           let pooled = n * pooledSize
           maxPool2x2BackwardImage(
-            cell: winners.pointer + pooled, yp + pooled, dyp + pooled, pg, dzScratch + (n * convSize - first),
-            relu: relu)
+            cell: winners.pointer + pooled, dyp + pooled, pool, dzScratch + (n * convSize - first),
+            reluOutput: relu ? yp + pooled : nil)
         }
       } else if let dzScratch {
         reluBackward(yp + first, dyp + first, dzScratch, rows * filters)
@@ -163,12 +166,4 @@ private func convolution(
     return bias == nil ? [dx, dKernel] : [dx, dKernel, dBias]
   }
   return activation == .softmax ? softmax(out) : out
-}
-
-/// Which cell won each 2×2 pooling window (0 to 3, as floats), kept from the forward pass for
-/// the backward.
-final class CellBuffer: @unchecked Sendable {
-  let pointer: UnsafeMutablePointer<Float>
-  init(count: Int) { pointer = .allocate(capacity: Swift.max(count, 1)) }
-  deinit { pointer.deallocate() }
 }

@@ -1,13 +1,13 @@
 import Tensors
 
-// Pooling over NHWC, each a single op with its backward beside it. Max pooling finds or
-// remembers each window's maximum; average pooling divides by the number of real
+// Pooling over NHWC, each a single op with its backward beside it. Max pooling remembers
+// which cell won each window; average pooling divides by the number of real
 // (unpadded) cells in the window, as TensorFlow/Keras do with `same` padding.
 
 /// Max pooling: window `pool`, strides, padding; padded cells never win. The seed model's
-/// pools (2×2, stride 2, no padding, channels in multiples of 8) take a SIMD path that keeps
-/// no indices: its backward finds each window's first maximum again from x and y. Other pools
-/// remember the index of each window's maximum.
+/// pools (2×2, stride 2, no padding, channels in multiples of 8) take a SIMD path; others the
+/// reference loop. Either remembers each window's winner for the backward pass, and only when
+/// a backward pass will run.
 public func maxPool2d(
   _ x: Variable, pool: (Int, Int), strides: (Int, Int), padding: Padding
 ) throws -> Variable {
@@ -15,11 +15,11 @@ public func maxPool2d(
   let y = Tensor(uninitialized: [g.batch, g.outH, g.outW, g.channels])
   let inShape = x.shape
   if isTiled2x2(g) {
-    let xValue = x.value
-    maxPool2x2Forward(xValue.data, g, y.data)
+    let cells = willRecord([x]) ? TensorStorage(count: y.count, zeroed: false) : nil
+    maxPool2x2Forward(x.value.data, g, y.data, cell: cells?.pointer)
     return makeOutput("max_pooling2d", y, inputs: [x]) { dy in
       let dx = Tensor(uninitialized: inShape)
-      maxPool2x2Backward(xValue.data, y.data, dy.data, g, dx.data)
+      maxPool2x2Backward(cell: cells!.pointer, dy.data, g, dx.data)
       return [dx]
     }
   }
@@ -41,18 +41,35 @@ public func isTiled2x2(_ g: WindowGeometry) -> Bool {
 
 /// Max pooling forward on the SIMD path (`isTiled2x2`): y gets each window's maximum, the
 /// first cell in row-major order winning ties (and a NaN in it), as in the reference loop.
-public func maxPool2x2Forward(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ y: UnsafeMutablePointer<Float>) {
+/// With `cell`, also records which cell won, for `maxPool2x2Backward`.
+public func maxPool2x2Forward(
+  _ x: UnsafePointer<Float>, _ g: WindowGeometry, _ y: UnsafeMutablePointer<Float>,
+  cell: UnsafeMutablePointer<Float>? = nil
+) {
   let (inSize, outSize) = (g.height * g.width * g.channels, g.outH * g.outW * g.channels)
-  parallelFor(g.batch) { n in maxPool2x2ForwardImage(x + n * inSize, g, y + n * outSize) }
+  parallelFor(g.batch) { n in
+    maxPool2x2ForwardImage(x + n * inSize, g, y + n * outSize, cell: cell.map { $0 + n * outSize })
+  }
 }
 
-/// `maxPool2x2Forward` of one image (x and y point at it), on the calling thread. With `cell`,
-/// also records which cell of each window won (0 to 3 in row-major order, stored as floats so
-/// that the SIMD code stays in float registers), for `maxPool2x2BackwardImage(cell:...)`.
+/// Max pooling backward on the SIMD path: each window's dy goes to the cell the forward pass
+/// recorded as its winner, every other cell of dx is 0 (cells past the last window included).
+public func maxPool2x2Backward(
+  cell: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>
+) {
+  let (inSize, outSize) = (g.height * g.width * g.channels, g.outH * g.outW * g.channels)
+  parallelFor(g.batch) { n in
+    maxPool2x2BackwardImage(cell: cell + n * outSize, dy + n * outSize, g, dx + n * inSize, reluOutput: nil)
+  }
+}
+
+/// `maxPool2x2Forward` of one image (x and y point at it), on the calling thread. The winning
+/// cell of each window is recorded as 0 to 3 in row-major order, stored as floats so that the
+/// SIMD code stays in float registers.
 @inline(__always)
 func maxPool2x2ForwardImage(
   _ x: UnsafePointer<Float>, _ g: WindowGeometry, _ y: UnsafeMutablePointer<Float>,
-  cell: UnsafeMutablePointer<Float>? = nil
+  cell: UnsafeMutablePointer<Float>?
 ) {
   typealias V = SIMD8<Float>
   let c = g.channels
@@ -70,7 +87,7 @@ func maxPool2x2ForwardImage(
           let v = xr.loadUnaligned(fromByteOffset: (off + ch) * 4, as: V.self)
           let better = v .> best
           best.replace(with: v, where: better)
-          if cell != nil { won.replace(with: index, where: better) }
+          won.replace(with: index, where: better)
         }
         consider(i00 + c, 1)
         consider(i10, 2)
@@ -83,17 +100,22 @@ func maxPool2x2ForwardImage(
   }
 }
 
-/// The backward of one image from the recorded winning cells: each window's dy goes to its
-/// winning cell (with `relu`, only where the window's maximum y is above 0, as a ReLU before
-/// the pooling passes), every other cell of dx is 0, cells past the last window included.
+/// `maxPool2x2Backward` of one image, on the calling thread. With `reluOutput` (the pooled y
+/// of a ReLU'd input), a window whose maximum is not above 0 passes nothing, as the ReLU
+/// before the pooling would.
 @inline(__always)
 func maxPool2x2BackwardImage(
-  cell: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: WindowGeometry,
-  _ dx: UnsafeMutablePointer<Float>, relu: Bool
+  cell: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>,
+  reluOutput y: UnsafePointer<Float>?
 ) {
   typealias V = SIMD8<Float>
   let c = g.channels
-  zeroPastLastWindow(g, dx)
+  for row in (2 * g.outH)..<g.height { (dx + row * g.width * c).update(repeating: 0, count: g.width * c) }
+  if g.width > 2 * g.outW {
+    for row in 0..<(2 * g.outH) {
+      (dx + (row * g.width + 2 * g.outW) * c).update(repeating: 0, count: (g.width - 2 * g.outW) * c)
+    }
+  }
   let dxr = UnsafeMutableRawPointer(dx)
   for oy in 0..<g.outH {
     for ox in 0..<g.outW {
@@ -103,7 +125,7 @@ func maxPool2x2BackwardImage(
       var ch = 0
       while ch < c {
         var d = UnsafeRawPointer(dy + o + ch).loadUnaligned(as: V.self)
-        if relu { d.replace(with: 0, where: UnsafeRawPointer(y + o + ch).loadUnaligned(as: V.self) .<= 0) }
+        if let y { d.replace(with: 0, where: UnsafeRawPointer(y + o + ch).loadUnaligned(as: V.self) .<= 0) }
         let won = UnsafeRawPointer(cell + o + ch).loadUnaligned(as: V.self)
         @inline(__always) func put(_ off: Int, _ index: Float) {
           dxr.storeBytes(
@@ -114,66 +136,6 @@ func maxPool2x2BackwardImage(
         put(i00 + c, 1)
         put(i10, 2)
         put(i10 + c, 3)
-        ch += 8
-      }
-    }
-  }
-}
-
-/// Zeroes the cells of one image's dx that no 2×2 window covers (an odd last row or column).
-@inline(__always)
-func zeroPastLastWindow(_ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>) {
-  let c = g.channels
-  for row in (2 * g.outH)..<g.height { (dx + row * g.width * c).update(repeating: 0, count: g.width * c) }
-  if g.width > 2 * g.outW {
-    for row in 0..<(2 * g.outH) {
-      (dx + (row * g.width + 2 * g.outW) * c).update(repeating: 0, count: (g.width - 2 * g.outW) * c)
-    }
-  }
-}
-
-/// Max pooling backward on the SIMD path: each window's dy goes to the first of its cells equal
-/// to the window's maximum y (the cell the forward pass picked), every other cell of dx is 0.
-/// Each cell is written once; cells past the last window (odd sizes) get 0.
-public func maxPool2x2Backward(
-  _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: WindowGeometry,
-  _ dx: UnsafeMutablePointer<Float>
-) {
-  let (inSize, outSize) = (g.height * g.width * g.channels, g.outH * g.outW * g.channels)
-  parallelFor(g.batch) { n in
-    maxPool2x2BackwardImage(x + n * inSize, y + n * outSize, dy + n * outSize, g, dx + n * inSize)
-  }
-}
-
-/// `maxPool2x2Backward` of one image, on the calling thread.
-@inline(__always)
-func maxPool2x2BackwardImage(
-  _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: WindowGeometry,
-  _ dx: UnsafeMutablePointer<Float>
-) {
-  typealias V = SIMD8<Float>
-  let c = g.channels
-  zeroPastLastWindow(g, dx)
-  let (xr, dxr) = (UnsafeRawPointer(x), UnsafeMutableRawPointer(dx))
-  for oy in 0..<g.outH {
-    for ox in 0..<g.outW {
-      let o = (oy * g.outW + ox) * c
-      let i00 = (2 * oy * g.width + 2 * ox) * c
-      let i10 = i00 + g.width * c
-      var ch = 0
-      while ch < c {
-        let d = UnsafeRawPointer(dy + o + ch).loadUnaligned(as: V.self)
-        let m = UnsafeRawPointer(y + o + ch).loadUnaligned(as: V.self)
-        var taken = SIMDMask<SIMD8<Int32>>(repeating: false)
-        @inline(__always) func put(_ cell: Int) {
-          let hit = xr.loadUnaligned(fromByteOffset: (cell + ch) * 4, as: V.self) .== m .& .!taken
-          taken = taken .| hit
-          dxr.storeBytes(of: V(repeating: 0).replacing(with: d, where: hit), toByteOffset: (cell + ch) * 4, as: V.self)
-        }
-        put(i00)
-        put(i00 + c)
-        put(i10)
-        put(i10 + c)
         ch += 8
       }
     }

@@ -66,6 +66,12 @@ public final class Tape {
   }
 }
 
+/// Whether an op on these inputs will record a backward pass (some input on a tape, and some
+/// needing a gradient): ops keep what only the backward pass needs just then.
+func willRecord(_ inputs: [Variable]) -> Bool {
+  inputs.contains { $0.tape != nil } && inputs.contains { $0.requiresGrad }
+}
+
 /// Makes an op's output: on the inputs' tape (if any), recording `backward` when some input
 /// needs a gradient. `backward` maps the output's gradient to one gradient per input (nil
 /// where none is needed).

@@ -90,14 +90,15 @@ final class PoolingKernelTests: XCTestCase {
       let n = 2 * g.outH * g.outW * c
       let (yFast, yRef) = (Tensor(zeros: [n]), Tensor(zeros: [n]))
       var argmax = [Int32](repeating: 0, count: n)
-      maxPool2x2Forward(x.data, g, yFast.data)
+      let cells = Tensor(zeros: [n])
+      maxPool2x2Forward(x.data, g, yFast.data, cell: cells.data)
       argmax.withUnsafeMutableBufferPointer { maxPoolForwardReference(x.data, g, yRef.data, $0.baseAddress!) }
       XCTAssertEqual(yFast.scalars, yRef.scalars, "forward \(h)x\(w)x\(c)")
 
       // Backward: every cell of dx written (odd edges included), dy at the same cell.
       let dy = randomTensor([n], seed: 9)
       let (dxFast, dxRef) = (Tensor(shape: x.shape, repeating: 7), Tensor(shape: x.shape, repeating: -7))
-      maxPool2x2Backward(x.data, yFast.data, dy.data, g, dxFast.data)
+      maxPool2x2Backward(cell: cells.data, dy.data, g, dxFast.data)
       argmax.withUnsafeBufferPointer { maxPoolBackwardReference(dy.data, $0.baseAddress!, g, dxRef.data) }
       XCTAssertEqual(dxFast.scalars, dxRef.scalars, "backward \(h)x\(w)x\(c)")
     }
