@@ -14,6 +14,7 @@ import Tensors
 /// chunk stays in a core's L2 cache. The number of chunks is a multiple of 4 (at most the
 /// batch), so 1, 2 or 4 threads share them evenly; it depends on the shape alone.
 public func imageChunks(batch: Int, bytesPerImage: Int) -> [Range<Int>] {
+  guard batch > 0 else { return [] }
   let perChunk = max(1, (512 << 10) / max(1, bytesPerImage))
   let count = min(batch, ((batch + perChunk - 1) / perChunk + 3) / 4 * 4)
   return (0..<count).map { i in (i * batch / count)..<((i + 1) * batch / count) }

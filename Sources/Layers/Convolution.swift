@@ -47,20 +47,24 @@ public final class Conv2D: Layer {
   }
 
   public func callAsFunction(_ x: Variable) throws -> Variable {
-    guard let kernel else { throw LayerError("Conv2D is not built: build it for an input shape first") }
-    try checkBatch(x, rank: 3, typeName)
+    let kernel = try builtKernel(for: x)
     return try conv2d(x, kernel: kernel, bias: bias, strides: strides, padding: padding, activation: activation)
   }
 
-  /// This layer and then `pool` as one op (`conv2dMaxPool`), when the pool is 2×2 with stride
-  /// 2 and no padding and the filters suit its SIMD path; nil when they do not. The results are
-  /// those of calling the two layers in turn.
-  public func callAsFunction(_ x: Variable, thenPool pool: MaxPooling2D) throws -> Variable? {
-    guard pool.poolSize == (2, 2) && pool.strides == (2, 2) && pool.padding == .valid,
+  /// This layer and a following 2×2, stride-2, unpadded MaxPooling2D as one op
+  /// (`conv2dMaxPool`) when the filters suit its SIMD path; nil for any other pair.
+  public func callAsFunction(_ x: Variable, then next: any Layer) throws -> Variable? {
+    guard let pool = next as? MaxPooling2D,
+      pool.poolSize == (2, 2) && pool.strides == (2, 2) && pool.padding == .valid,
       canFuseMaxPool(filters: filters, activation: activation)
     else { return nil }
+    let kernel = try builtKernel(for: x)
+    return try conv2dMaxPool(x, kernel: kernel, bias: bias, strides: strides, padding: padding, activation: activation)
+  }
+
+  private func builtKernel(for x: Variable) throws -> Variable {
     guard let kernel else { throw LayerError("Conv2D is not built: build it for an input shape first") }
     try checkBatch(x, rank: 3, typeName)
-    return try conv2dMaxPool(x, kernel: kernel, bias: bias, strides: strides, padding: padding, activation: activation)
+    return kernel
   }
 }

@@ -100,11 +100,10 @@ public final class Sequential {
     while i < layers.count {
       let layer = layers[i]
       do {
-        // A Conv2D followed by a 2×2 MaxPooling2D runs as one op when it can (same results).
-        if let conv = layer as? Conv2D, i + 1 < layers.count, let pool = layers[i + 1] as? MaxPooling2D,
-          let pooled = try conv(h, thenPool: pool)
-        {
-          h = pooled
+        // A pair of layers with a fused op (Conv2D then MaxPooling2D) runs as one, with the
+        // same results.
+        if i + 1 < layers.count, let fused = try layer(h, then: layers[i + 1]) {
+          h = fused
           i += 2
           continue
         }

@@ -21,6 +21,7 @@ final class ConvolutionTests: XCTestCase {
       }
     }
     XCTAssertEqual(imageChunks(batch: 32, bytesPerImage: 194_688).count, 16, "the seed model's conv2: 2 images each")
+    XCTAssertEqual(imageChunks(batch: -3, bytesPerImage: 100), [], "no images, no chunks")
   }
 
   /// The chunked convolution matches the direct reference on a batch split into uneven chunks.

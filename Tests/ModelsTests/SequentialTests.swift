@@ -47,6 +47,8 @@ final class SequentialTests: XCTestCase {
     var h = Variable(x)
     for layer in model.layers { h = try layer(h) }
     XCTAssertEqual(try model(Variable(x)).value.scalars, h.value.scalars)
+    XCTAssertNotNil(try model.layers[0](Variable(x), then: model.layers[1]), "Conv2D then MaxPooling2D fuse")
+    XCTAssertNil(try model.layers[1](h, then: model.layers[2]), "other pairs do not")
   }
 
   func testResultBuilderControlFlow() throws {
