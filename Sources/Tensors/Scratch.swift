@@ -35,18 +35,18 @@ public enum Scratch {
   }()
 
   private final class Buffers {
-    var pointers = [UnsafeMutableRawPointer?](repeating: nil, count: Slot.allCases.count)
+    var pointers = [UnsafeMutablePointer<Float>?](repeating: nil, count: Slot.allCases.count)
     var capacities = [Int](repeating: 0, count: Slot.allCases.count)
 
     func pointer(_ slot: Int, count: Int) -> UnsafeMutablePointer<Float> {
       if capacities[slot] < count {
-        pointers[slot]?.deallocate()
-        pointers[slot] = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        if let old = pointers[slot] { Memory.free(old) }
+        pointers[slot] = Memory.allocateFloats(count)
         capacities[slot] = count
       }
-      return pointers[slot]!.assumingMemoryBound(to: Float.self)
+      return pointers[slot]!
     }
 
-    deinit { for p in pointers { p?.deallocate() } }
+    deinit { for p in pointers { if let p { Memory.free(p) } } }
   }
 }

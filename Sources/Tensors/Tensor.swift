@@ -39,8 +39,7 @@ public enum StoragePool {
       }
       lock.unlock()
     }
-    return UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-      .bindMemory(to: Float.self, capacity: max(count, 1))
+    return Memory.allocateFloats(count)
   }
 
   static func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
@@ -54,13 +53,13 @@ public enum StoragePool {
       }
       lock.unlock()
     }
-    UnsafeMutableRawPointer(p).deallocate()
+    Memory.free(p)
   }
 
   /// Releases every pooled buffer.
   public static func drain() {
     lock.lock()
-    for p in free.values.joined() { UnsafeMutableRawPointer(p).deallocate() }
+    for p in free.values.joined() { Memory.free(p) }
     free.removeAll()
     heldBytes = 0
     lock.unlock()

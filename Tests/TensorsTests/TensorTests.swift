@@ -32,6 +32,17 @@ final class TensorTests: XCTestCase {
     StoragePool.drain()
   }
 
+  /// Buffers of 2 MiB or more start on a 2 MiB boundary, where huge pages can back them;
+  /// smaller ones on a cache line.
+  func testLargeBuffersAreHugePageAligned() {
+    let big = Tensor(zeros: [1 << 20])
+    XCTAssertEqual(Int(bitPattern: big.data) % (2 << 20), 0)
+    big[(1 << 20) - 1] = 3
+    XCTAssertEqual(big.sum(), 3)
+    let small = Tensor(zeros: [1000])
+    XCTAssertEqual(Int(bitPattern: small.data) % 64, 0)
+  }
+
   func testAddChecksShapes() throws {
     let a = Tensor(shape: [2, 2], repeating: 1)
     try a.add(Tensor(shape: [2, 2], repeating: 2))
