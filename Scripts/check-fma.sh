@@ -26,3 +26,12 @@ check microKernel6x16 ymm
 check microKernel6x32 zmm
 check microKernel12x32 zmm
 check microKernel6x64 zmm
+# The 6x64 kernel prefetches through an LLVM intrinsic bound by name (TensorsAVX512/Prefetch.swift);
+# a toolchain that stopped honouring that binding would leave a call or nothing.
+body=$(objdump -d --no-show-raw-insn "$bin" --disassemble="$(nm "$bin" | grep -E microKernel6x64 | awk '{print $3}' | head -1)")
+prefetches=$(grep -cE 'prefetch(t0|w)' <<<"$body" || true)
+echo "FMA guard: microKernel6x64 has $prefetches prefetch instructions"
+if [ "$prefetches" -lt 2 ]; then
+  echo "FMA guard: microKernel6x64 lost its prefetch instructions" >&2
+  exit 1
+fi

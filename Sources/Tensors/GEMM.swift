@@ -125,7 +125,14 @@ private func gemmBlocked(
       for pb in 0..<kBlocks { packBlock(pb) }
     }
   }
-  let mBlocks = (m + gemmMC - 1) / gemmMC
+  // Row blocks of about MC rows in whole panels. Split over threads, an even number of them:
+  // 1024 rows in 9 blocks of 120 left one thread 5 blocks and the other 4.
+  var mcBlock = gemmMC
+  if parallel && m > 2 * gemmMC {
+    let evenBlocks = 2 * max(1, Int((Double(m) / Double(2 * gemmMC)).rounded()))
+    mcBlock = ((m + gemmMR - 1) / gemmMR + evenBlocks - 1) / evenBlocks * gemmMR
+  }
+  let mBlocks = (m + mcBlock - 1) / mcBlock
   // Few row blocks: split the columns too, so both threads get work (on one thread, never).
   // AVX-512 keeps panels in pairs for its 64-column kernel.
   let wantedGroups = !parallel || mBlocks >= 8 ? 1 : min(panels, max(1, 8 / mBlocks))
@@ -134,15 +141,22 @@ private func gemmBlocked(
   let nGroups = (panels + panelsPerGroup - 1) / panelsPerGroup  // every group non-empty
   let tasks = mBlocks * nGroups
   let task: (Int) -> Void = { t in
-    let ic = (t / nGroups) * gemmMC
-    let mc = min(gemmMC, m - ic)
+    let ic = (t / nGroups) * mcBlock
+    let mc = min(mcBlock, m - ic)
     let fullRows = mc - mc % gemmMR
     let p0 = (t % nGroups) * panelsPerGroup
     let p1 = min(panels, p0 + panelsPerGroup)
     // Full panels of A are read in place (packing them into contiguous panels measured no
     // faster on any shape here, even with five B passes over them, once products ran on
-    // per-thread scratch); only the last partial panel is packed.
+    // per-thread scratch, nor on 1024³ with a fixed-stride kernel loop for packed A and B);
+    // only the last partial panel is packed.
     let packedA = Scratch.buffer(.packedA, count: gemmMR * kc0)
+    // Where panel `ir` of A starts, and its row and column strides.
+    @inline(__always) func aPanel(_ aBase: UnsafePointer<Float>, _ ir: Int) -> (UnsafePointer<Float>, Int, Int) {
+      if ir >= fullRows { return (UnsafePointer(packedA), 1, gemmMR) }
+      let row = ic + ir
+      return transA ? (aBase + row, 1, lda) : (aBase + row * lda, lda, 1)
+    }
     var pb = 0
     while pb < kBlocks {
       let pc = pb * kc0
@@ -177,25 +191,20 @@ private func gemmBlocked(
         let nr = min(pair ? 2 * nrMax : nrMax, n - jr)
         var ir = 0
         while ir < mc {
-          let row = ic + ir
           let mr = min(gemmMR, mc - ir)
-          // Full panels in place; the last partial one from the packed buffer.
-          let fromA = ir < fullRows
-          let aPanel: UnsafePointer<Float> =
-            fromA ? aBase + (transA ? row : row * lda) : UnsafePointer(packedA)
-          let rs = fromA ? (transA ? 1 : lda) : 1
-          let cs = fromA ? (transA ? lda : 1) : gemmMR
-          let cTile = c + row * ldc + jr
+          let (ap, rs, cs) = aPanel(aBase, ir)
+          let cTile = c + (ic + ir) * ldc + jr
           if pair {
-            microKernel6x64(kc, aPanel, rs, cs, left, right, bStride, cTile, ldc, add, mr, nr)
+            microKernel6x64(kc, ap, rs, cs, left, right, bStride, cTile, ldc, add, mr, nr, prefetchB: ir == 0)
           } else if kernel == .avx512 && kc >= 64 && ir + 2 * gemmMR <= fullRows {
             // AVX-512 takes two full panels of A at once over a long enough k-block.
-            microKernel12x32(kc, aPanel, aPanel + gemmMR * rs, rs, cs, left, bStride, cTile, ldc, add, 2 * gemmMR, nr)
+            let bottom = aPanel(aBase, ir + gemmMR).0
+            microKernel12x32(kc, ap, bottom, rs, cs, left, bStride, cTile, ldc, add, 2 * gemmMR, nr)
             ir += gemmMR
           } else if kernel == .avx512 {
-            microKernel6x32(kc, aPanel, rs, cs, left, bStride, cTile, ldc, add, mr, nr)
+            microKernel6x32(kc, ap, rs, cs, left, bStride, cTile, ldc, add, mr, nr)
           } else {
-            microKernel6x16(kc, aPanel, rs, cs, left, bStride, cTile, ldc, add, mr, nr)
+            microKernel6x16(kc, ap, rs, cs, left, bStride, cTile, ldc, add, mr, nr)
           }
           ir += gemmMR
         }
