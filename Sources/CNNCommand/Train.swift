@@ -83,7 +83,9 @@ func runTrain(_ raw: [String]) throws -> Int32 {
 
   let folder = (checkpoint as NSString).deletingLastPathComponent
   if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-  if !resume { FileManager.default.createFile(atPath: metricsPath, contents: nil) }
+  if !resume && !FileManager.default.createFile(atPath: metricsPath, contents: nil) {
+    throw UsageError("cannot write the metrics log \(metricsPath)")
+  }
 
   let progress = ProgressPrinter()
   progress.onEpochEnd = { result in
