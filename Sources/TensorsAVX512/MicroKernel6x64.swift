@@ -27,57 +27,89 @@ public func microKernel6x64(
   var c30 = V(), c31 = V(), c32 = V(), c33 = V()
   var c40 = V(), c41 = V(), c42 = V(), c43 = V()
   var c50 = V(), c51 = V(), c52 = V(), c53 = V()
-  let a0 = a, a1 = a + rs, a2 = a + 2 * rs, a3 = a + 3 * rs, a4 = a + 4 * rs, a5 = a + 5 * rs
-  var lp = UnsafeRawPointer(left)
-  var rp = UnsafeRawPointer(right)
-  let bStep = bs * 4
-  // The first row panel over a B pair finds it in L2 or L3, not L1: fetch 32 rows ahead.
-  let ahead = 32 * bStep
-  var p = 0
-  for _ in 0..<kc {
-    if prefetchB {
-      prefetch(lp + ahead)
-      prefetch(lp + (ahead + 64))
-      prefetch(rp + ahead)
-      prefetch(rp + (ahead + 64))
-    }
-    let b0 = lp.loadUnaligned(as: V.self)
-    let b1 = lp.loadUnaligned(fromByteOffset: 64, as: V.self)
-    let b2 = rp.loadUnaligned(as: V.self)
-    let b3 = rp.loadUnaligned(fromByteOffset: 64, as: V.self)
-    var av = V(repeating: a0[p])
+  // One k step: row p of both B panels at l and r; column p of A at ap, rows rs apart.
+  @inline(__always) func step(_ ap: UnsafePointer<Float>, _ l: UnsafeRawPointer, _ r: UnsafeRawPointer) {
+    let b0 = l.loadUnaligned(as: V.self)
+    let b1 = l.loadUnaligned(fromByteOffset: 64, as: V.self)
+    let b2 = r.loadUnaligned(as: V.self)
+    let b3 = r.loadUnaligned(fromByteOffset: 64, as: V.self)
+    var av = V(repeating: ap[0])
     c00 = c00.addingProduct(av, b0)
     c01 = c01.addingProduct(av, b1)
     c02 = c02.addingProduct(av, b2)
     c03 = c03.addingProduct(av, b3)
-    av = V(repeating: a1[p])
+    av = V(repeating: ap[rs])
     c10 = c10.addingProduct(av, b0)
     c11 = c11.addingProduct(av, b1)
     c12 = c12.addingProduct(av, b2)
     c13 = c13.addingProduct(av, b3)
-    av = V(repeating: a2[p])
+    av = V(repeating: ap[2 * rs])
     c20 = c20.addingProduct(av, b0)
     c21 = c21.addingProduct(av, b1)
     c22 = c22.addingProduct(av, b2)
     c23 = c23.addingProduct(av, b3)
-    av = V(repeating: a3[p])
+    av = V(repeating: ap[3 * rs])
     c30 = c30.addingProduct(av, b0)
     c31 = c31.addingProduct(av, b1)
     c32 = c32.addingProduct(av, b2)
     c33 = c33.addingProduct(av, b3)
-    av = V(repeating: a4[p])
+    av = V(repeating: ap[4 * rs])
     c40 = c40.addingProduct(av, b0)
     c41 = c41.addingProduct(av, b1)
     c42 = c42.addingProduct(av, b2)
     c43 = c43.addingProduct(av, b3)
-    av = V(repeating: a5[p])
+    av = V(repeating: ap[5 * rs])
     c50 = c50.addingProduct(av, b0)
     c51 = c51.addingProduct(av, b1)
     c52 = c52.addingProduct(av, b2)
     c53 = c53.addingProduct(av, b3)
-    p += cs
-    lp += bStep
-    rp += bStep
+  }
+  var lp = UnsafeRawPointer(left)
+  let rOffset = UnsafeRawPointer(right) - lp
+  let bStep = bs * 4
+  // The first row panel over a B pair finds it in L2 or L3, not L1: fetch 32 rows ahead.
+  let ahead = 32 * bStep
+  @inline(__always) func fetchAhead(_ l: UnsafeRawPointer) {
+    prefetch(l + ahead)
+    prefetch(l + (ahead + 64))
+    prefetch(l + (rOffset + ahead))
+    prefetch(l + (rOffset + ahead + 64))
+  }
+  var n = kc
+  if cs == 1 {
+    // A's rows read in place: four k steps at fixed offsets per pointer bump, so the loop
+    // spends fewer instructions on addresses (4-5% faster with its data in L1).
+    var ap = a
+    while n >= 4 {
+      if prefetchB {
+        fetchAhead(lp)
+        fetchAhead(lp + bStep)
+        fetchAhead(lp + 2 * bStep)
+        fetchAhead(lp + 3 * bStep)
+      }
+      step(ap, lp, lp + rOffset)
+      step(ap + 1, lp + bStep, lp + (rOffset + bStep))
+      step(ap + 2, lp + 2 * bStep, lp + (rOffset + 2 * bStep))
+      step(ap + 3, lp + 3 * bStep, lp + (rOffset + 3 * bStep))
+      ap += 4
+      lp += 4 * bStep
+      n -= 4
+    }
+    while n > 0 {
+      step(ap, lp, lp + rOffset)
+      ap += 1
+      lp += bStep
+      n -= 1
+    }
+  } else {
+    var ap = a
+    while n > 0 {
+      if prefetchB { fetchAhead(lp) }
+      step(ap, lp, lp + rOffset)
+      ap += cs
+      lp += bStep
+      n -= 1
+    }
   }
   if mr == 6 && nr == 64 {
     @inline(__always) func store(_ row: Int, _ v0: V, _ v1: V, _ v2: V, _ v3: V) {
