@@ -108,6 +108,14 @@ final class CommandLineTests: XCTestCase {
     XCTAssertEqual(wrong.status, 1)
     XCTAssertTrue(
       wrong.err.contains("conv2d.kernel has shape [3, 3, 3, 8], the model expects [3, 3, 3, 32]"), wrong.err)
+    // A metrics log that cannot be created (here a directory) stops the run before training.
+    let metrics = try cnn([
+      "train", "--data", dir, "--model", "tiny", "--epochs", "1", "--checkpoint", dir + "/m.safetensors",
+      "--metrics", dir,
+    ])
+    XCTAssertEqual(metrics.status, 2, metrics.err)
+    XCTAssertTrue(metrics.err.contains("cannot write the metrics log \(dir)"), metrics.err)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/m.safetensors"))
     let resumeMissing = try cnn(["train", "--data", dir, "--resume", "--checkpoint", dir + "/none.safetensors"])
     XCTAssertEqual(resumeMissing.status, 2)
     XCTAssertTrue(resumeMissing.err.contains("no checkpoint"), resumeMissing.err)
