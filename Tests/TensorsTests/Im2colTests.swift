@@ -3,7 +3,7 @@ import XCTest
 
 final class Im2colTests: XCTestCase {
   /// im2col + GEMM (the optimised path) agrees with the direct reference convolution, through
-  /// the padded loop and the unpadded fast path (runs of under 8, 8 to 16, and more floats).
+  /// the padded loop and the unpadded fast path (runs of under 8, 9, 8 to 16, and more floats).
   func testIm2colGEMMMatchesDirectConvolution() throws {
     for (padding, strides, window, channels) in [
       (Padding.valid, (1, 1), (3, 3), 3), (.same, (2, 2), (3, 3), 3), (.same, (1, 2), (2, 3), 3),
