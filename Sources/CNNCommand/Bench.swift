@@ -13,11 +13,13 @@ let benchHelp = """
   AVX2), GEMM GFLOP/s at
   256³, 1024³ and the seed model's convolution shapes, the seed model's training and
   inference images/s at batch 32 and 128 (each also as a fraction of the probe peak), and
-  peak resident memory. Build with 'swift build -c release' first; quote medians of runs.
+  peak resident memory. The probe is the best of 3 runs and each GEMM the best of 5; the
+  model's images/s are the median of 5 timed windows. Build with 'swift build -c release'
+  first; quote medians of runs.
 
   options:
     --threads N   threads for GEMM and the model, 1 to the number of cores (default: all)
-    --steps N     training steps timed per batch size (default 60)
+    --steps N     steps timed per batch size, in 5 windows (default 100)
   """
 
 /// FLOPs of one image through the seed model: forward, and training (forward, weight
@@ -29,7 +31,7 @@ let seedTrainFLOP: Double = 3 * seedForwardFLOP - conv1FLOP
 func runBench(_ raw: [String]) throws -> Int32 {
   let args = try Arguments(raw, options: ["threads", "steps"], flags: [])
   let threads = try args.threads()
-  let steps = try args.int("steps", default: 60, in: 1...100_000)
+  let steps = try args.int("steps", default: 100, in: 1...100_000)
 
   let kernel = SIMDKernel.current
   print("cnn bench: \(Threads.available) cores available, using \(threads) threads, \(kernel) kernels")
@@ -100,7 +102,8 @@ func timeGEMM(m: Int, n: Int, k: Int, transA: Bool, transB: Bool) -> Double {
   return flop / best / 1e9
 }
 
-/// Images/s of training steps and of inference on random images, after a warm-up.
+/// Images/s of training steps and of inference on random images, after a warm-up: the median
+/// of 5 timed windows of steps/5 steps each.
 func timeSeedModel(batch: Int, steps: Int) throws -> (train: Double, inference: Double) {
   let model = try Zoo.model("seed")
   model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: false))
@@ -109,13 +112,20 @@ func timeSeedModel(batch: Int, steps: Int) throws -> (train: Double, inference: 
   for i in 0..<x.count { x[i] = rng.nextFloat() }
   let labels = (0..<batch).map { _ in rng.nextInt(below: 10) }
   for _ in 0..<5 { _ = try model.trainStep(x, labels: labels) }
-  var start = Date()
-  for _ in 0..<steps { _ = try model.trainStep(x, labels: labels) }
-  let train = Double(steps * batch) / Date().timeIntervalSince(start)
-  let inferSteps = max(steps, 3)
+  // The steps are timed in 5 windows and the median window is reported, so that a burst
+  // from a neighbour on a shared host moves one window, not the figure.
+  let window = max(1, steps / 5)
+  func medianRate(_ body: () throws -> Void) rethrows -> Double {
+    var rates: [Double] = []
+    for _ in 0..<5 {
+      let start = Date()
+      for _ in 0..<window { try body() }
+      rates.append(Double(window * batch) / Date().timeIntervalSince(start))
+    }
+    return rates.sorted()[2]
+  }
+  let train = try medianRate { _ = try model.trainStep(x, labels: labels) }
   _ = try model.predict(x)
-  start = Date()
-  for _ in 0..<inferSteps { _ = try model.predict(x) }
-  let infer = Double(inferSteps * batch) / Date().timeIntervalSince(start)
+  let infer = try medianRate { _ = try model.predict(x) }
   return (train, infer)
 }
