@@ -39,7 +39,7 @@ public enum Scratch {
     var capacities = [Int](repeating: 0, count: Slot.allCases.count)
 
     func pointer(_ slot: Int, count: Int) -> UnsafeMutablePointer<Float> {
-      if capacities[slot] < count {
+      if capacities[slot] < count || pointers[slot] == nil {
         if let old = pointers[slot] { Memory.free(old) }
         pointers[slot] = Memory.allocateFloats(count)
         capacities[slot] = count
