@@ -6,7 +6,7 @@
 func llvmPrefetch(_ p: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ dataCache: Int32)
 
 @inline(__always)
-public func prefetch(_ p: UnsafeRawPointer) { llvmPrefetch(p, 0, 3, 1) }
+func prefetch(_ p: UnsafeRawPointer) { llvmPrefetch(p, 0, 3, 1) }
 
 @inline(__always)
-public func prefetchForWrite(_ p: UnsafeRawPointer) { llvmPrefetch(p, 1, 3, 1) }
+func prefetchForWrite(_ p: UnsafeRawPointer) { llvmPrefetch(p, 1, 3, 1) }
