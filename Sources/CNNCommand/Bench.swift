@@ -114,15 +114,16 @@ func timeSeedModel(batch: Int, steps: Int) throws -> (train: Double, inference: 
   for _ in 0..<5 { _ = try model.trainStep(x, labels: labels) }
   // The steps are timed in 5 windows and the median window is reported, so that a burst
   // from a neighbour on a shared host moves one window, not the figure.
-  let window = max(1, steps / 5)
+  let windows = 5
+  let window = max(1, steps / windows)
   func medianRate(_ body: () throws -> Void) rethrows -> Double {
     var rates: [Double] = []
-    for _ in 0..<5 {
+    for _ in 0..<windows {
       let start = Date()
       for _ in 0..<window { try body() }
       rates.append(Double(window * batch) / Date().timeIntervalSince(start))
     }
-    return rates.sorted()[2]
+    return rates.sorted()[windows / 2]
   }
   let train = try medianRate { _ = try model.trainStep(x, labels: labels) }
   _ = try model.predict(x)
