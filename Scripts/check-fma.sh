@@ -7,13 +7,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product cnn >/dev/null
 bin=.build/release/cnn
+# disassemble KERNEL: the kernel symbol's instructions.
+disassemble() {
+  local symbol
+  symbol=$(nm "$bin" | grep -E "$1" | awk '{print $3}' | head -1)
+  [ -n "$symbol" ] || { echo "FMA guard: no $1 symbol in $bin" >&2; exit 1; }
+  objdump -d --no-show-raw-insn "$bin" --disassemble="$symbol"
+}
 # check KERNEL REGISTER: the kernel's symbol must hold at least 12 FMAs on REGISTER (ymm or
 # zmm) and no call to fmaf.
 check() {
-  local symbol body fma calls
-  symbol=$(nm "$bin" | grep -E "$1" | awk '{print $3}' | head -1)
-  [ -n "$symbol" ] || { echo "FMA guard: no $1 symbol in $bin" >&2; exit 1; }
-  body=$(objdump -d --no-show-raw-insn "$bin" --disassemble="$symbol")
+  local body fma calls
+  body=$(disassemble "$1")
   fma=$(grep -cE "vfmadd[0-9]+ps\s+.*%$2" <<<"$body" || true)
   calls=$(grep -cE 'call.*fmaf' <<<"$body" || true)
   echo "FMA guard: $1 has $fma $2 FMA instructions and $calls calls to fmaf"
@@ -28,7 +33,7 @@ check microKernel12x32 zmm
 check microKernel6x64 zmm
 # The 6x64 kernel prefetches through an LLVM intrinsic bound by name (TensorsAVX512/Prefetch.swift);
 # a toolchain that stopped honouring that binding would leave a call or nothing.
-body=$(objdump -d --no-show-raw-insn "$bin" --disassemble="$(nm "$bin" | grep -E microKernel6x64 | awk '{print $3}' | head -1)")
+body=$(disassemble microKernel6x64)
 prefetches=$(grep -cE 'prefetch(t0|w)' <<<"$body" || true)
 echo "FMA guard: microKernel6x64 has $prefetches prefetch instructions"
 if [ "$prefetches" -lt 2 ]; then
