@@ -5,6 +5,22 @@
 # 100x slower. This guard makes that loss a CI failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case "${1:-}" in
+  "") ;;
+  -h | --help)
+    cat <<'USAGE'
+usage: Scripts/check-fma.sh
+
+Builds cnn in the release configuration, disassembles its GEMM micro-kernels and fails
+unless each holds SIMD FMA instructions (ymm for AVX2, zmm for AVX-512) and no call to fmaf,
+and unless the 6x64 kernel holds its prefetch instructions. Needs nm and objdump (binutils).
+CI runs it.
+
+Exit status: 0 the code paths are there, 1 one is missing, 2 bad command line.
+USAGE
+    exit 0 ;;
+  *) echo "error: unknown argument '$1'; see Scripts/check-fma.sh --help" >&2; exit 2 ;;
+esac
 swift build -c release --product cnn >/dev/null
 bin=.build/release/cnn
 # disassemble KERNEL: the kernel symbol's instructions.
