@@ -25,7 +25,12 @@ struct RunResult {
 /// Runs `cnn args...` to completion.
 @discardableResult
 func cnn(_ args: [String], environment: [String: String] = [:]) throws -> RunResult {
-  let p = try startCNN(args, environment: environment)
+  try runProcess(cnnBinary, args, environment: environment)
+}
+
+/// Runs `executable args...` to completion (see `startProcess`).
+func runProcess(_ executable: String, _ args: [String], environment: [String: String] = [:]) throws -> RunResult {
+  let p = try startProcess(executable, args, environment: environment)
   let out = p.outPipe.fileHandleForReading.readDataToEndOfFile()
   let err = p.errPipe.fileHandleForReading.readDataToEndOfFile()
   p.process.waitUntilExit()
@@ -41,11 +46,17 @@ struct Started {
 }
 
 func startCNN(_ args: [String], environment: [String: String] = [:]) throws -> Started {
+  try startProcess(cnnBinary, args, environment: environment)
+}
+
+/// Starts `executable args...` with this process's environment less the variables that name
+/// CIFAR-10 data (so a developer's settings never leak into a test), plus `environment`.
+func startProcess(_ executable: String, _ args: [String], environment: [String: String] = [:]) throws -> Started {
   let p = Process()
-  p.executableURL = URL(fileURLWithPath: cnnBinary)
+  p.executableURL = URL(fileURLWithPath: executable)
   p.arguments = args
   var env = ProcessInfo.processInfo.environment
-  env["CIFAR10_DIR"] = nil
+  for name in ["CIFAR10_DIR", "CIFAR10_ARCHIVE", "CIFAR10_SHA256"] { env[name] = nil }
   for (k, v) in environment { env[k] = v }
   p.environment = env
   let out = Pipe()

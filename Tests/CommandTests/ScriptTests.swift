@@ -7,24 +7,7 @@ import XCTest
 final class ScriptTests: XCTestCase {
   /// Runs `Scripts/<name> args...` to completion, with `environment` added.
   func script(_ name: String, _ args: [String], environment: [String: String] = [:]) throws -> RunResult {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: packageRoot + "/Scripts/" + name)
-    p.arguments = args
-    var env = ProcessInfo.processInfo.environment
-    env["CIFAR10_ARCHIVE"] = nil
-    env["CIFAR10_SHA256"] = nil
-    for (k, v) in environment { env[k] = v }
-    p.environment = env
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return RunResult(
-      status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    try runProcess(packageRoot + "/Scripts/" + name, args, environment: environment)
   }
 
   func testHelpOnEveryScript() throws {
@@ -81,8 +64,8 @@ final class ScriptTests: XCTestCase {
     try "airplane\n".write(toFile: tree + "/batches.meta.txt", atomically: true, encoding: .utf8)
     let partial = dir + "/partial.tar.gz"
     XCTAssertEqual(
-      try run("/usr/bin/env", ["tar", "-czf", partial, "-C", dir + "/tree", "cifar-10-batches-bin"]).status, 0)
-    let sha = try run("/usr/bin/env", ["sha256sum", partial]).out.split(separator: " ")[0]
+      try runProcess("/usr/bin/env", ["tar", "-czf", partial, "-C", dir + "/tree", "cifar-10-batches-bin"]).status, 0)
+    let sha = try runProcess("/usr/bin/env", ["sha256sum", partial]).out.split(separator: " ")[0]
     let incomplete = try script(
       "get-cifar10.sh", ["--archive", partial, "--dest", dest], environment: ["CIFAR10_SHA256": String(sha)])
     XCTAssertEqual(incomplete.status, 1, incomplete.out)
@@ -108,17 +91,5 @@ final class ScriptTests: XCTestCase {
     let second = try script("get-cifar10.sh", ["--dest", dest])
     XCTAssertEqual(second.status, 0, second.err)
     XCTAssertEqual(second.out, "CIFAR-10 is ready in \(data)\n")
-  }
-
-  private func run(_ tool: String, _ args: [String]) throws -> RunResult {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: tool)
-    p.arguments = args
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return RunResult(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: "")
   }
 }
