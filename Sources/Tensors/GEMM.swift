@@ -87,9 +87,12 @@ public func gemm(
     accumulate: accumulate, parallel: parallel)
 }
 
-/// Packs op(B) once (KC×NR panels, k-block by k-block) unless its rows are read in place,
-/// then runs tasks of MC rows (and, when rows are few, groups of NR-column panels), each over
-/// the whole k range.
+/// Two ways to share a product between threads, both over the whole k range per task:
+/// - large products with packed B: tasks are slices of about 64 columns; each packs its own
+///   slice of op(B) (KC×NR panels, k-block by k-block) into its thread's scratch, then runs
+///   every row block of MC rows against it;
+/// - otherwise op(B) is packed once (unless its rows are read in place), then tasks of MC rows
+///   (and, when rows are few, groups of NR-column panels) share it.
 private func gemmBlocked(
   m: Int, n: Int, k: Int,
   a: UnsafePointer<Float>, lda: Int, transA: Bool,
@@ -103,27 +106,17 @@ private func gemmBlocked(
   let kBlocks = max(1, (k + gemmKC + gemmKC / 4 - 1) / (gemmKC + gemmKC / 4))
   let kc0 = (k + kBlocks - 1) / kBlocks
   // Short, untransposed rows of B (kernels, gradients of narrow layers) are read in place,
-  // NR columns at a time; only a last partial panel is packed. Otherwise all of op(B) is
-  // packed: k-block pb at packedB + pb*kc0*panels*NR, its panel jp at + jp*kc*NR. (Long
-  // rows, some 4 KiB apart and aliasing in L1, are always packed.)
+  // NR columns at a time; only a last partial panel is packed. Otherwise op(B) is packed.
+  // (Long rows, some 4 KiB apart and aliasing in L1, are always packed.)
   let bInPlace = !transB && ldb <= 256
-  let packedPanels = bInPlace ? (n % nrMax == 0 ? 0 : 1) : panels
-  // The calling thread's scratch; the tasks below only read it.
-  let packedB = Scratch.buffer(.packedB, count: packedPanels * nrMax * k)
-  let packBlock: (Int) -> Void = { pb in
+  /// Packs k-block `pb` of op(B)'s panels first..<first+count into `pack`, which holds those
+  /// panels for every k-block: k-block pb at pack + pb*kc0*count*NR, panel jp at + (jp-first)*kc*NR.
+  func packBlock(_ pb: Int, first: Int, count: Int, into pack: UnsafeMutablePointer<Float>) {
     let pc = pb * kc0
-    let kc = min(kc0, k - pc)
-    let skip = bInPlace ? n - n % nrMax : 0
+    let j0 = first * nrMax
     packB(
-      kc: kc, nc: n - skip, width: nrMax, b: b + (transB ? pc : pc * ldb) + skip, ldb: ldb, transB: transB,
-      into: packedB + pc * packedPanels * nrMax)
-  }
-  if packedPanels > 0 {
-    if parallel && kBlocks > 1 && k * n >= 1 << 16 {
-      parallelFor(kBlocks, packBlock)
-    } else {
-      for pb in 0..<kBlocks { packBlock(pb) }
-    }
+      kc: min(kc0, k - pc), nc: min(n, j0 + count * nrMax) - j0, width: nrMax,
+      b: b + (transB ? j0 * ldb + pc : pc * ldb + j0), ldb: ldb, transB: transB, into: pack + pc * count * nrMax)
   }
   // Row blocks of about MC rows in whole panels. Split over threads, an even number of them:
   // 1024 rows in 9 blocks of 120 left one thread 5 blocks and the other 4.
@@ -133,19 +126,13 @@ private func gemmBlocked(
     mcBlock = ((m + gemmMR - 1) / gemmMR + evenBlocks - 1) / evenBlocks * gemmMR
   }
   let mBlocks = (m + mcBlock - 1) / mcBlock
-  // Few row blocks: split the columns too, so both threads get work (on one thread, never).
-  // AVX-512 keeps panels in pairs for its 64-column kernel.
-  let wantedGroups = !parallel || mBlocks >= 8 ? 1 : min(panels, max(1, 8 / mBlocks))
-  let pairUp = kernel == .avx512 ? 2 : 1
-  let panelsPerGroup = ((panels + wantedGroups - 1) / wantedGroups + pairUp - 1) / pairUp * pairUp
-  let nGroups = (panels + panelsPerGroup - 1) / panelsPerGroup  // every group non-empty
-  let tasks = mBlocks * nGroups
-  let task: (Int) -> Void = { t in
-    let ic = (t / nGroups) * mcBlock
+
+  /// Row block `rb` of C against panels p0..<p1 of op(B), whose packed copy `pack` holds
+  /// `count` panels from panel `first` on (see `packBlock`).
+  func rowBlock(_ rb: Int, _ p0: Int, _ p1: Int, pack: UnsafeMutablePointer<Float>, first: Int, count: Int) {
+    let ic = rb * mcBlock
     let mc = min(mcBlock, m - ic)
     let fullRows = mc - mc % gemmMR
-    let p0 = (t % nGroups) * panelsPerGroup
-    let p1 = min(panels, p0 + panelsPerGroup)
     // Full panels of A are read in place (packing them into contiguous panels measured no
     // faster on any shape here, even with five B passes over them, once products ran on
     // per-thread scratch, nor on 1024³ with a fixed-stride kernel loop for packed A and B);
@@ -170,12 +157,12 @@ private func gemmBlocked(
           mc: mc - fullRows, kc: kc, a: aBase + (transA ? ic + fullRows : (ic + fullRows) * lda), lda: lda,
           transA: transA, into: packedA)
       }
-      let bBlock = packedB + pc * packedPanels * nrMax
+      let bBlock = pack + pc * count * nrMax
       // Panel jp of B for this k-block: in place (stride ldb) or packed (stride NR).
       @inline(__always) func bPanel(_ jp: Int) -> (UnsafePointer<Float>, Int) {
         let jr = jp * nrMax
         if bInPlace && jr + nrMax <= n { return (b + (pc * ldb + jr), ldb) }
-        return (UnsafePointer(bBlock + (bInPlace ? 0 : jp * kc * nrMax)), nrMax)
+        return (UnsafePointer(bBlock + (jp - first) * kc * nrMax), nrMax)
       }
       var jp = p0
       while jp < p1 {
@@ -212,6 +199,45 @@ private func gemmBlocked(
       }
       pb += 1
     }
+  }
+
+  // Large products with packed B: column slices, each packing its own B (see above), at
+  // least 8 of them so that two threads share them evenly. Each slice's B stays in its
+  // core's L2 for all of its row blocks, and no thread waits for another's packing.
+  let slicePanels = max(1, 64 / nrMax)
+  if parallel && !bInPlace && m >= 2 * gemmMC && panels >= 8 * slicePanels {
+    parallelFor((panels + slicePanels - 1) / slicePanels) { s in
+      let first = s * slicePanels
+      let count = min(panels, first + slicePanels) - first
+      let pack = Scratch.buffer(.packedB, count: count * nrMax * k)
+      for pb in 0..<kBlocks { packBlock(pb, first: first, count: count, into: pack) }
+      for rb in 0..<mBlocks { rowBlock(rb, first, first + count, pack: pack, first: first, count: count) }
+    }
+    return
+  }
+
+  // Otherwise one packed B, shared: all its panels, or only a last partial one when B's rows
+  // are read in place. The calling thread's scratch; the tasks below only read it.
+  let first = bInPlace ? panels - 1 : 0
+  let count = bInPlace ? (n % nrMax == 0 ? 0 : 1) : panels
+  let packedB = Scratch.buffer(.packedB, count: count * nrMax * k)
+  if count > 0 {
+    if parallel && kBlocks > 1 && k * n >= 1 << 16 {
+      parallelFor(kBlocks) { pb in packBlock(pb, first: first, count: count, into: packedB) }
+    } else {
+      for pb in 0..<kBlocks { packBlock(pb, first: first, count: count, into: packedB) }
+    }
+  }
+  // Few row blocks: split the columns too, so both threads get work (on one thread, never).
+  // AVX-512 keeps panels in pairs for its 64-column kernel.
+  let wantedGroups = !parallel || mBlocks >= 8 ? 1 : min(panels, max(1, 8 / mBlocks))
+  let pairUp = kernel == .avx512 ? 2 : 1
+  let panelsPerGroup = ((panels + wantedGroups - 1) / wantedGroups + pairUp - 1) / pairUp * pairUp
+  let nGroups = (panels + panelsPerGroup - 1) / panelsPerGroup  // every group non-empty
+  let tasks = mBlocks * nGroups
+  let task: (Int) -> Void = { t in
+    let p0 = (t % nGroups) * panelsPerGroup
+    rowBlock(t / nGroups, p0, min(panels, p0 + panelsPerGroup), pack: packedB, first: first, count: count)
   }
   // Below about 2^18 multiply-adds, waking a second thread costs more than it saves.
   if parallel && tasks > 1 && m * n * k >= 1 << 18 {

@@ -22,10 +22,11 @@ final class GEMMTests: XCTestCase {
 
   func fastMatchesReference(_ kernel: SIMDKernel) {
     // Covers: edge panels, several k-blocks, B read in place with a packed edge panel (n = 33,
-    // 70), B packed whole (n > 256 columns via transB), and the k-split of long reductions.
+    // 70), B packed whole (n > 256 columns via transB), the k-split of long reductions, and
+    // column slices that pack their own B (m ≥ 240, n ≥ 497), the last one partial.
     let shapes = [
       (1, 1, 1), (7, 5, 3), (13, 17, 19), (6, 16, 1), (125, 33, 260), (37, 70, 513), (250, 19, 7), (27, 32, 2500),
-      (20, 35, 4100), (9, 300, 40), (130, 100, 200), (64, 64, 64),
+      (20, 35, 4100), (9, 300, 40), (130, 100, 200), (64, 64, 64), (241, 500, 20),
     ]
     for (m, n, k) in shapes {
       for transA in [false, true] {
@@ -105,8 +106,9 @@ final class GEMMTests: XCTestCase {
   func testKernelsAgreeBitForBit() throws {
     guard SIMDKernel.best == .avx512 else { throw XCTSkip("this processor has no AVX-512") }
     defer { SIMDKernel.current = .best }
-    // Shapes that reach every AVX-512 kernel (6x32, 12x32, 6x64) and every way of reading A and B.
-    for (m, n, k) in [(300, 70, 600), (27, 32, 5000), (61, 45, 300), (130, 100, 200), (250, 33, 40)] {
+    // Shapes that reach every AVX-512 kernel (6x32, 12x32, 6x64) and every way of reading A and
+    // B, column slices included.
+    for (m, n, k) in [(300, 70, 600), (27, 32, 5000), (61, 45, 300), (130, 100, 200), (250, 33, 40), (241, 500, 300)] {
       for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
         SIMDKernel.current = .avx2
         let a = product(m: m, n: n, k: k, transA: transA, transB: transB, threads: 2, seed: 3)
@@ -120,7 +122,7 @@ final class GEMMTests: XCTestCase {
   /// Results are bit-identical with 1 and 2 threads: the work split depends on the shape only,
   /// for blocked products and for the k-split of long reductions into a small C.
   func testIdenticalAcrossThreadCounts() {
-    for (m, n, k) in [(300, 70, 600), (27, 32, 5000)] {
+    for (m, n, k) in [(300, 70, 600), (27, 32, 5000), (241, 500, 300)] {
       XCTAssertEqual(
         product(m: m, n: n, k: k, threads: 1, seed: 6), product(m: m, n: n, k: k, threads: 2, seed: 6))
     }
