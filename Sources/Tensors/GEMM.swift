@@ -41,6 +41,8 @@ public func gemmReference(
 @usableFromInline let gemmKC = 128
 /// Rows of A per task.
 @usableFromInline let gemmMC = 120
+/// Rows of A per block in a column slice of a large product (see `gemmBlocked`).
+@usableFromInline let gemmSliceMC = 36
 
 /// The fast kernel: same contract as `gemmReference`.
 ///
@@ -127,11 +129,15 @@ private func gemmBlocked(
   }
   let mBlocks = (m + mcBlock - 1) / mcBlock
 
-  /// Row block `rb` of C against panels p0..<p1 of op(B), whose packed copy `pack` holds
-  /// `count` panels from panel `first` on (see `packBlock`).
-  func rowBlock(_ rb: Int, _ p0: Int, _ p1: Int, pack: UnsafeMutablePointer<Float>, first: Int, count: Int) {
-    let ic = rb * mcBlock
-    let mc = min(mcBlock, m - ic)
+  /// Row block `rb` (of `rows` rows each) of C against panels p0..<p1 of op(B), whose packed
+  /// copy `pack` holds `count` panels from panel `first` on (see `packBlock`). With `fetchB`,
+  /// the first row panel prefetches each B pair ahead of use (B comes from L2 or L3).
+  func rowBlock(
+    _ rb: Int, rows: Int, _ p0: Int, _ p1: Int, pack: UnsafeMutablePointer<Float>, first: Int, count: Int,
+    fetchB: Bool
+  ) {
+    let ic = rb * rows
+    let mc = min(rows, m - ic)
     let fullRows = mc - mc % gemmMR
     // Full panels of A are read in place (packing them into contiguous panels measured no
     // faster on any shape here, even with five B passes over them, once products ran on
@@ -182,7 +188,7 @@ private func gemmBlocked(
           let (ap, rs, cs) = aPanel(aBase, ir)
           let cTile = c + (ic + ir) * ldc + jr
           if pair {
-            microKernel6x64(kc, ap, rs, cs, left, right, bStride, cTile, ldc, add, mr, nr, prefetchB: ir == 0)
+            microKernel6x64(kc, ap, rs, cs, left, right, bStride, cTile, ldc, add, mr, nr, prefetchB: fetchB && ir == 0)
           } else if kernel == .avx512 && kc >= 64 && ir + 2 * gemmMR <= fullRows {
             // AVX-512 takes two full panels of A at once over a long enough k-block.
             let bottom = aPanel(aBase, ir + gemmMR).0
@@ -211,7 +217,11 @@ private func gemmBlocked(
       let count = min(panels, first + slicePanels) - first
       let pack = Scratch.buffer(.packedB, count: count * nrMax * k)
       for pb in 0..<kBlocks { packBlock(pb, first: first, count: count, into: pack) }
-      for rb in 0..<mBlocks { rowBlock(rb, first, first + count, pack: pack, first: first, count: count) }
+      // Its rows in blocks of 36: B was just packed by this thread and is in its L2, so no
+      // prefetching (both measured on 1024³: 4-9% faster than blocks of 132 with prefetching).
+      for rb in 0..<((m + gemmSliceMC - 1) / gemmSliceMC) {
+        rowBlock(rb, rows: gemmSliceMC, first, first + count, pack: pack, first: first, count: count, fetchB: false)
+      }
     }
     return
   }
@@ -237,7 +247,9 @@ private func gemmBlocked(
   let tasks = mBlocks * nGroups
   let task: (Int) -> Void = { t in
     let p0 = (t % nGroups) * panelsPerGroup
-    rowBlock(t / nGroups, p0, min(panels, p0 + panelsPerGroup), pack: packedB, first: first, count: count)
+    rowBlock(
+      t / nGroups, rows: mcBlock, p0, min(panels, p0 + panelsPerGroup), pack: packedB, first: first, count: count,
+      fetchB: true)
   }
   // Below about 2^18 multiply-adds, waking a second thread costs more than it saves.
   if parallel && tasks > 1 && m * n * k >= 1 << 18 {
