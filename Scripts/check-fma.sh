@@ -13,8 +13,8 @@ usage: Scripts/check-fma.sh
 
 Builds cnn in the release configuration, disassembles its GEMM micro-kernels and fails
 unless each holds SIMD FMA instructions (ymm for AVX2, zmm for AVX-512) and no call to fmaf,
-and unless the 6x64 kernel holds its prefetch instructions. Needs nm and objdump (binutils).
-CI runs it.
+and unless the 6x64 kernel and the packing of B hold their prefetch instructions. Needs nm
+and objdump (binutils). CI runs it.
 
 Exit status: 0 the code paths are there, 1 one is missing, 2 bad command line.
 USAGE
@@ -47,12 +47,18 @@ check microKernel6x16 ymm
 check microKernel6x32 zmm
 check microKernel12x32 zmm
 check microKernel6x64 zmm
-# The 6x64 kernel prefetches through an LLVM intrinsic bound by name (TensorsAVX512/Prefetch.swift);
-# a toolchain that stopped honouring that binding would leave a call or nothing.
-body=$(disassemble microKernel6x64)
-prefetches=$(grep -cE 'prefetch(t0|w)' <<<"$body" || true)
-echo "FMA guard: microKernel6x64 has $prefetches prefetch instructions"
-if [ "$prefetches" -lt 2 ]; then
-  echo "FMA guard: microKernel6x64 lost its prefetch instructions" >&2
-  exit 1
-fi
+# The 6x64 kernel and the packing of B prefetch through an LLVM intrinsic bound by name
+# (TensorsAVX512/Prefetch.swift); a toolchain that stopped honouring that binding would leave
+# a call or nothing.
+check_prefetch() {
+  local body prefetches
+  body=$(disassemble "$1")
+  prefetches=$(grep -cE 'prefetch(t0|w)' <<<"$body" || true)
+  echo "FMA guard: $2 has $prefetches prefetch instructions"
+  if [ "$prefetches" -lt 2 ]; then
+    echo "FMA guard: $2 lost its prefetch instructions" >&2
+    exit 1
+  fi
+}
+check_prefetch microKernel6x64 microKernel6x64
+check_prefetch 'gemmBlocked.*packBlock' "GEMM's packBlock"
