@@ -53,6 +53,14 @@ func runBench(_ raw: [String]) throws -> Int32 {
   let peak2 = max(before.1, probe(2, kernel))
   let peak = threads == 1 ? peak1 : peak2
   print(String(format: "probe peak (\(kernel) FMA loop): %.1f GFLOP/s on 1 thread, %.1f on 2", peak1, peak2))
+  // Two idle cores give twice one core's peak; much less means something else ran.
+  if Threads.available >= 2 && peak2 < 1.8 * peak1 {
+    print(
+      String(
+        format:
+          "  warning: 2 threads reached only %.2f× one thread's peak: another process is using the cores, so the figures below are unreliable",
+        peak2 / peak1))
+  }
   if kernel == .avx512 {
     print(
       String(format: "  (AVX2 FMA loop, for comparison: %.1f on 1 thread, %.1f on 2)", probe(1, .avx2), probe(2, .avx2))
