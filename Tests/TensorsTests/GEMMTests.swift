@@ -136,7 +136,7 @@ final class GEMMTests: XCTestCase {
     // Shapes that reach every AVX-512 kernel (6x32, 12x32, 6x64) and every way of reading A and
     // B, column slices included.
     for (m, n, k) in [
-      (300, 70, 600), (27, 32, 5000), (61, 45, 300), (130, 100, 200), (250, 33, 40), (241, 500, 300), (241, 520, 700),
+      (300, 70, 600), (27, 32, 5000), (61, 45, 300), (130, 100, 200), (250, 33, 40), (241, 500, 300), (241, 520, 330),
     ] {
       for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
         SIMDKernel.current = .avx2
@@ -151,7 +151,7 @@ final class GEMMTests: XCTestCase {
   /// Results are bit-identical with 1 and 2 threads: the work split depends on the shape only,
   /// for blocked products and for the k-split of long reductions into a small C.
   func testIdenticalAcrossThreadCounts() {
-    for (m, n, k) in [(300, 70, 600), (27, 32, 5000), (241, 520, 700)] {
+    for (m, n, k) in [(300, 70, 600), (27, 32, 5000), (241, 520, 330)] {
       XCTAssertEqual(
         product(m: m, n: n, k: k, threads: 1, seed: 6), product(m: m, n: n, k: k, threads: 2, seed: 6))
     }
