@@ -10,7 +10,8 @@ import TensorsAVX512
 // its rows are short); A is read in place six rows at a time (a last partial panel packed);
 // a 6×16 (AVX2) micro-kernel keeps 12 accumulators in registers, using FMA. On AVX-512 a
 // 6×32 kernel does the same, and 6×64 and 12×32 ones (24 accumulators) take two B or two A
-// panels at once.
+// panels at once. Threads share a product by rows, or, when it is large, by column slices
+// that each pack their own part of B (`gemmBlocked`).
 
 /// The plain reference kernel.
 public func gemmReference(
@@ -90,9 +91,9 @@ public func gemm(
 }
 
 /// Two ways to share a product between threads, both over the whole k range per task:
-/// - large products with packed B: tasks are slices of about 64 columns; each packs its own
-///   slice of op(B) (KC×NR panels, k-block by k-block) into its thread's scratch, then runs
-///   every row block of MC rows against it;
+/// - large products with packed B: tasks are slices of 64 columns; each packs its own slice
+///   of op(B) (KC×NR panels, k-block by k-block) into its thread's scratch, then runs every
+///   block of `gemmSliceMC` rows against it;
 /// - otherwise op(B) is packed once (unless its rows are read in place), then tasks of MC rows
 ///   (and, when rows are few, groups of NR-column panels) share it.
 private func gemmBlocked(
