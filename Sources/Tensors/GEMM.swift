@@ -121,15 +121,6 @@ private func gemmBlocked(
       kc: min(kc0, k - pc), nc: min(n, j0 + count * nrMax) - j0, width: nrMax,
       b: b + (transB ? j0 * ldb + pc : pc * ldb + j0), ldb: ldb, transB: transB, into: pack + pc * count * nrMax)
   }
-  // Row blocks of about MC rows in whole panels. Split over threads, an even number of them:
-  // 1024 rows in 9 blocks of 120 left one thread 5 blocks and the other 4.
-  var mcBlock = gemmMC
-  if parallel && m > 2 * gemmMC {
-    let evenBlocks = 2 * max(1, Int((Double(m) / Double(2 * gemmMC)).rounded()))
-    mcBlock = ((m + gemmMR - 1) / gemmMR + evenBlocks - 1) / evenBlocks * gemmMR
-  }
-  let mBlocks = (m + mcBlock - 1) / mcBlock
-
   /// Row block `rb` (of `rows` rows each) of C against panels p0..<p1 of op(B), whose packed
   /// copy `pack` holds `count` panels from panel `first` on (see `packBlock`). With `fetchB`,
   /// the first row panel prefetches each B pair ahead of use (B comes from L2 or L3).
@@ -239,6 +230,14 @@ private func gemmBlocked(
       for pb in 0..<kBlocks { packBlock(pb, first: first, count: count, into: packedB) }
     }
   }
+  // Row blocks of about MC rows in whole panels. Split over threads, an even number of them:
+  // 1024 rows in 9 blocks of 120 left one thread 5 blocks and the other 4.
+  var mcBlock = gemmMC
+  if parallel && m > 2 * gemmMC {
+    let evenBlocks = 2 * max(1, Int((Double(m) / Double(2 * gemmMC)).rounded()))
+    mcBlock = ((m + gemmMR - 1) / gemmMR + evenBlocks - 1) / evenBlocks * gemmMR
+  }
+  let mBlocks = (m + mcBlock - 1) / mcBlock
   // Few row blocks: split the columns too, so both threads get work (on one thread, never).
   // AVX-512 keeps panels in pairs for its 64-column kernel.
   let wantedGroups = !parallel || mBlocks >= 8 ? 1 : min(panels, max(1, 8 / mBlocks))
