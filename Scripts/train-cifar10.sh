@@ -19,6 +19,8 @@ options:
 
 Every other argument goes to cnn train, for example --epochs 3 or --batch-size 128; see
 'cnn train --help' for them all (.build/release/cnn train --help once built).
+
+Exit status: that of get-cifar10.sh, the build or cnn train; 2 for a bad command line.
 USAGE
 }
 
