@@ -23,7 +23,7 @@ USAGE
 esac
 swift build -c release --product cnn >/dev/null
 bin=.build/release/cnn
-# disassemble KERNEL: the kernel symbol's instructions.
+# disassemble PATTERN: the instructions of the first symbol matching PATTERN.
 disassemble() {
   local symbol
   symbol=$(nm "$bin" | grep -E "$1" | awk '{print $3}' | head -1)
