@@ -7,11 +7,11 @@ import TensorsAVX512
 //
 // `gemmReference` is the plain triple loop the fast kernel is tested against.
 // `gemm` follows the BLIS structure: B is packed into KC×NR panels (or read in place when
-// its rows are short); A is read in place six rows at a time (a last partial panel packed);
-// a 6×16 (AVX2) micro-kernel keeps 12 accumulators in registers, using FMA. On AVX-512 a
+// its rows are short); A is read in place six rows at a time (a last partial panel packed),
+// or, in large products, packed whole into panels once; a 6×16 (AVX2) micro-kernel keeps 12 accumulators in registers, using FMA. On AVX-512 a
 // 6×32 kernel does the same, and 6×64 and 12×32 ones (24 accumulators) take two B or two A
 // panels at once. Threads share a product by rows, or, when it is large, by column slices
-// that each pack their own part of B (`gemmBlocked`).
+// that each pack their own part of B and read the packed A (`gemmBlocked`).
 
 /// The plain reference kernel.
 public func gemmReference(
@@ -91,9 +91,9 @@ public func gemm(
 }
 
 /// Two ways to share a product between threads, both over the whole k range per task:
-/// - large products with packed B: tasks are slices of 64 columns; each packs its own slice
-///   of op(B) (KC×NR panels, k-block by k-block) into its thread's scratch, then runs every
-///   block of `gemmSliceMC` rows against it;
+/// - large products with packed B: all of op(A) is packed first (both threads), then tasks
+///   are slices of 64 columns; each packs its own slice of op(B) (KC×NR panels, k-block by
+///   k-block) into its thread's scratch, then runs every block of `gemmSliceMC` rows against it;
 /// - otherwise op(B) is packed once (unless its rows are read in place), then tasks of MC rows
 ///   (and, when rows are few, groups of NR-column panels) share it.
 private func gemmBlocked(
@@ -123,21 +123,26 @@ private func gemmBlocked(
   }
   /// Row block `rb` (of `rows` rows each) of C against panels p0..<p1 of op(B), whose packed
   /// copy `pack` holds `count` panels from panel `first` on (see `packBlock`). With `fetchB`,
-  /// the first row panel prefetches each B pair ahead of use (B comes from L2 or L3).
+  /// the first row panel prefetches each B pair ahead of use (B comes from L2 or L3). A is
+  /// read from `packedAll` when given (see `packAllA`; `rows` a multiple of 6).
   func rowBlock(
     _ rb: Int, rows: Int, _ p0: Int, _ p1: Int, pack: UnsafeMutablePointer<Float>, first: Int, count: Int,
-    fetchB: Bool
+    fetchB: Bool, packedAll: UnsafePointer<Float>? = nil
   ) {
     let ic = rb * rows
     let mc = min(rows, m - ic)
-    let fullRows = mc - mc % gemmMR
-    // Full panels of A are read in place (packing them into contiguous panels measured no
+    let fullRows = packedAll == nil ? mc - mc % gemmMR : mc
+    // Otherwise full panels of A are read in place (packing them per row block measured no
     // faster on any shape here, even with five B passes over them, once products ran on
     // per-thread scratch, nor on 1024³ with a fixed-stride kernel loop for packed A and B);
     // only the last partial panel is packed.
     let packedA = Scratch.buffer(.packedA, count: gemmMR * kc0)
-    // Where panel `ir` of A starts, and its row and column strides.
-    @inline(__always) func aPanel(_ aBase: UnsafePointer<Float>, _ ir: Int) -> (UnsafePointer<Float>, Int, Int) {
+    // Where panel `ir` of A starts, and its row and column strides; `allBlock` is the current
+    // k-block of `packedAll`.
+    @inline(__always) func aPanel(
+      _ aBase: UnsafePointer<Float>, _ allBlock: UnsafePointer<Float>?, _ kc: Int, _ ir: Int
+    ) -> (UnsafePointer<Float>, Int, Int) {
+      if let allBlock { return (allBlock + (ic + ir) * kc, 1, gemmMR) }
       if ir >= fullRows { return (UnsafePointer(packedA), 1, gemmMR) }
       let row = ic + ir
       return transA ? (aBase + row, 1, lda) : (aBase + row * lda, lda, 1)
@@ -148,6 +153,7 @@ private func gemmBlocked(
       let kc = min(kc0, k - pc)
       let add = accumulate || pc > 0
       let aBase = a + (transA ? pc * lda : pc)
+      let allBlock = packedAll.map { $0 + pc * packedAllRows(m) }
       // Rows past the full panels are packed (zero-padded to a whole panel), so the kernel
       // never reads past A's rows.
       if fullRows < mc {
@@ -177,13 +183,13 @@ private func gemmBlocked(
         var ir = 0
         while ir < mc {
           let mr = min(gemmMR, mc - ir)
-          let (ap, rs, cs) = aPanel(aBase, ir)
+          let (ap, rs, cs) = aPanel(aBase, allBlock, kc, ir)
           let cTile = c + (ic + ir) * ldc + jr
           if pair {
             microKernel6x64(kc, ap, rs, cs, left, right, bStride, cTile, ldc, add, mr, nr, prefetchB: fetchB && ir == 0)
           } else if kernel == .avx512 && kc >= 64 && ir + 2 * gemmMR <= fullRows {
             // AVX-512 takes two full panels of A at once over a long enough k-block.
-            let bottom = aPanel(aBase, ir + gemmMR).0
+            let bottom = aPanel(aBase, allBlock, kc, ir + gemmMR).0
             microKernel12x32(kc, ap, bottom, rs, cs, left, bStride, cTile, ldc, add, 2 * gemmMR, nr)
             ir += gemmMR
           } else if kernel == .avx512 {
@@ -204,6 +210,12 @@ private func gemmBlocked(
   // core's L2 for all of its row blocks, and no thread waits for another's packing.
   let slicePanels = max(1, 64 / nrMax)
   if parallel && !bInPlace && m >= 2 * gemmMC && panels >= 8 * slicePanels {
+    // Each slice reads all of A: packed once into panels, one contiguous stream per row
+    // block, it measured 2-5% faster (packing included) than its rows read in place, which
+    // lie lda apart and collide in L1 with the slice's B.
+    let packedAll = TensorStorage(count: packedAllRows(m) * k, zeroed: false)
+    defer { withExtendedLifetime(packedAll) {} }  // keep it out of the pool until done
+    packAllA(m: m, k: k, kc0: kc0, a: a, lda: lda, transA: transA, into: packedAll.pointer)
     parallelFor((panels + slicePanels - 1) / slicePanels) { s in
       let first = s * slicePanels
       let count = min(panels, first + slicePanels) - first
@@ -212,7 +224,9 @@ private func gemmBlocked(
       // Its rows in blocks of 36: B was just packed by this thread and is in its L2, so no
       // prefetching (both measured on 1024³: 4-9% faster than blocks of 132 with prefetching).
       for rb in 0..<((m + gemmSliceMC - 1) / gemmSliceMC) {
-        rowBlock(rb, rows: gemmSliceMC, first, first + count, pack: pack, first: first, count: count, fetchB: false)
+        rowBlock(
+          rb, rows: gemmSliceMC, first, first + count, pack: pack, first: first, count: count, fetchB: false,
+          packedAll: packedAll.pointer)
       }
     }
     return
@@ -343,6 +357,31 @@ func transpose8x8(_ src: UnsafePointer<Float>, _ lds: Int, _ dst: UnsafeMutableP
   d.storeBytes(of: r7, toByteOffset: 7 * ldd * 4, as: V.self)
 }
 
+/// Rows of A once packed in whole panels of 6 (see `packAllA`).
+@inline(__always)
+private func packedAllRows(_ m: Int) -> Int { (m + gemmMR - 1) / gemmMR * gemmMR }
+
+/// Packs all of op(A) (m×k) in k-blocks of `kc0`: k-block pb at dst + pb*kc0*R (R =
+/// `packedAllRows(m)`), and within it the panel of rows i..<i+6 at + i*kc, as `packA` lays
+/// it out. Both threads share the work, in groups of 8 panels.
+private func packAllA(
+  m: Int, k: Int, kc0: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool,
+  into dst: UnsafeMutablePointer<Float>
+) {
+  let rowsPadded = packedAllRows(m)
+  let groupRows = 8 * gemmMR
+  let groups = (m + groupRows - 1) / groupRows
+  let kBlocks = (k + kc0 - 1) / kc0
+  parallelFor(groups * kBlocks) { t in
+    let pc = t / groups * kc0
+    let i0 = t % groups * groupRows
+    let kc = min(kc0, k - pc)
+    packA(
+      mc: min(m, i0 + groupRows) - i0, kc: kc, a: a + (transA ? pc * lda + i0 : i0 * lda + pc), lda: lda,
+      transA: transA, into: dst + pc * rowsPadded + i0 * kc)
+  }
+}
+
 /// Packs op(A)[0..<mc, 0..<kc] into panels of 6 rows: panel i holds, for each p,
 /// 6 consecutive values (zero beyond mc).
 @inline(__always)
@@ -360,6 +399,47 @@ private func packA(
         let o = out + p * gemmMR
         for r in 0..<h { o[r] = src[r] }
         for r in h..<gemmMR { o[r] = 0 }
+      }
+    } else if h == gemmMR && kc > 8 {
+      // Eight columns of the six rows at a time, transposed in registers as in
+      // `transpose8x8` (rows 6 and 7 zero). Column q's 8 lanes are stored at its 6-float slot;
+      // the next column overwrites the 2 extra. The last columns go one by one, so nothing is
+      // written past the panel.
+      typealias V = SIMD8<Float>
+      let src = UnsafeRawPointer(a + i0 * lda)
+      let fullP = (kc - 1) / 8 * 8
+      var p = 0
+      while p < fullP {
+        var r0 = src.loadUnaligned(fromByteOffset: p * 4, as: V.self)
+        var r1 = src.loadUnaligned(fromByteOffset: (lda + p) * 4, as: V.self)
+        var r2 = src.loadUnaligned(fromByteOffset: (2 * lda + p) * 4, as: V.self)
+        var r3 = src.loadUnaligned(fromByteOffset: (3 * lda + p) * 4, as: V.self)
+        var r4 = src.loadUnaligned(fromByteOffset: (4 * lda + p) * 4, as: V.self)
+        var r5 = src.loadUnaligned(fromByteOffset: (5 * lda + p) * 4, as: V.self)
+        var r6 = V()
+        var r7 = V()
+        for _ in 0..<3 {
+          (r0, r1, r2, r3, r4, r5, r6, r7) = (
+            V(lowHalf: r0.evenHalf, highHalf: r1.evenHalf), V(lowHalf: r2.evenHalf, highHalf: r3.evenHalf),
+            V(lowHalf: r4.evenHalf, highHalf: r5.evenHalf), V(lowHalf: r6.evenHalf, highHalf: r7.evenHalf),
+            V(lowHalf: r0.oddHalf, highHalf: r1.oddHalf), V(lowHalf: r2.oddHalf, highHalf: r3.oddHalf),
+            V(lowHalf: r4.oddHalf, highHalf: r5.oddHalf), V(lowHalf: r6.oddHalf, highHalf: r7.oddHalf)
+          )
+        }
+        let d = UnsafeMutableRawPointer(out + p * gemmMR)
+        let slot = gemmMR * 4
+        d.storeBytes(of: r0, as: V.self)
+        d.storeBytes(of: r1, toByteOffset: slot, as: V.self)
+        d.storeBytes(of: r2, toByteOffset: 2 * slot, as: V.self)
+        d.storeBytes(of: r3, toByteOffset: 3 * slot, as: V.self)
+        d.storeBytes(of: r4, toByteOffset: 4 * slot, as: V.self)
+        d.storeBytes(of: r5, toByteOffset: 5 * slot, as: V.self)
+        d.storeBytes(of: r6, toByteOffset: 6 * slot, as: V.self)
+        d.storeBytes(of: r7, toByteOffset: 7 * slot, as: V.self)
+        p += 8
+      }
+      for p in fullP..<kc {
+        for r in 0..<gemmMR { out[p * gemmMR + r] = src.load(fromByteOffset: (r * lda + p) * 4, as: Float.self) }
       }
     } else {
       for r in 0..<gemmMR {

@@ -28,7 +28,7 @@ public func microKernel6x64(
   var c40 = V(), c41 = V(), c42 = V(), c43 = V()
   var c50 = V(), c51 = V(), c52 = V(), c53 = V()
   // One k step: row p of both B panels at l and r; column p of A at ap, rows rs apart.
-  @inline(__always) func step(_ ap: UnsafePointer<Float>, _ l: UnsafeRawPointer, _ r: UnsafeRawPointer) {
+  @inline(__always) func step(_ ap: UnsafePointer<Float>, _ l: UnsafeRawPointer, _ r: UnsafeRawPointer, _ rs: Int) {
     let b0 = l.loadUnaligned(as: V.self)
     let b1 = l.loadUnaligned(fromByteOffset: 64, as: V.self)
     let b2 = r.loadUnaligned(as: V.self)
@@ -87,17 +87,35 @@ public func microKernel6x64(
         fetchAhead(lp + 2 * bStep)
         fetchAhead(lp + 3 * bStep)
       }
-      step(ap, lp, lp + rOffset)
-      step(ap + 1, lp + bStep, lp + (rOffset + bStep))
-      step(ap + 2, lp + 2 * bStep, lp + (rOffset + 2 * bStep))
-      step(ap + 3, lp + 3 * bStep, lp + (rOffset + 3 * bStep))
+      step(ap, lp, lp + rOffset, rs)
+      step(ap + 1, lp + bStep, lp + (rOffset + bStep), rs)
+      step(ap + 2, lp + 2 * bStep, lp + (rOffset + 2 * bStep), rs)
+      step(ap + 3, lp + 3 * bStep, lp + (rOffset + 3 * bStep), rs)
       ap += 4
       lp += 4 * bStep
       n -= 4
     }
     while n > 0 {
-      step(ap, lp, lp + rOffset)
+      step(ap, lp, lp + rOffset, rs)
       ap += 1
+      lp += bStep
+      n -= 1
+    }
+  } else if rs == 1 && cs == 6 {
+    // A packed (six values per k step): the same, at fixed offsets.
+    var ap = a
+    while n >= 4 {
+      step(ap, lp, lp + rOffset, 1)
+      step(ap + 6, lp + bStep, lp + (rOffset + bStep), 1)
+      step(ap + 12, lp + 2 * bStep, lp + (rOffset + 2 * bStep), 1)
+      step(ap + 18, lp + 3 * bStep, lp + (rOffset + 3 * bStep), 1)
+      ap += 24
+      lp += 4 * bStep
+      n -= 4
+    }
+    while n > 0 {
+      step(ap, lp, lp + rOffset, 1)
+      ap += 6
       lp += bStep
       n -= 1
     }
@@ -105,7 +123,7 @@ public func microKernel6x64(
     var ap = a
     while n > 0 {
       if prefetchB { fetchAhead(lp) }
-      step(ap, lp, lp + rOffset)
+      step(ap, lp, lp + rOffset, rs)
       ap += cs
       lp += bStep
       n -= 1
