@@ -363,7 +363,8 @@ private func packedAllRows(_ m: Int) -> Int { (m + gemmMR - 1) / gemmMR * gemmMR
 
 /// Packs all of op(A) (m×k) in k-blocks of `kc0`: k-block pb at dst + pb*kc0*R (R =
 /// `packedAllRows(m)`), and within it the panel of rows i..<i+6 at + i*kc, as `packA` lays
-/// it out. Both threads share the work, in groups of 8 panels.
+/// it out. Both threads share the work in groups of 8 panels, each over all of k, so that
+/// every row of A is read as one long stream the hardware prefetcher follows.
 private func packAllA(
   m: Int, k: Int, kc0: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool,
   into dst: UnsafeMutablePointer<Float>
@@ -372,13 +373,15 @@ private func packAllA(
   let groupRows = 8 * gemmMR
   let groups = (m + groupRows - 1) / groupRows
   let kBlocks = (k + kc0 - 1) / kc0
-  parallelFor(groups * kBlocks) { t in
-    let pc = t / groups * kc0
-    let i0 = t % groups * groupRows
-    let kc = min(kc0, k - pc)
-    packA(
-      mc: min(m, i0 + groupRows) - i0, kc: kc, a: a + (transA ? pc * lda + i0 : i0 * lda + pc), lda: lda,
-      transA: transA, into: dst + pc * rowsPadded + i0 * kc)
+  parallelFor(groups) { g in
+    let i0 = g * groupRows
+    for pb in 0..<kBlocks {
+      let pc = pb * kc0
+      let kc = min(kc0, k - pc)
+      packA(
+        mc: min(m, i0 + groupRows) - i0, kc: kc, a: a + (transA ? pc * lda + i0 : i0 * lda + pc), lda: lda,
+        transA: transA, into: dst + pc * rowsPadded + i0 * kc)
+    }
   }
 }
 
