@@ -333,28 +333,16 @@ private func packB(
   }
 }
 
-/// dst[q*ldd + i] = src[i*lds + q] for an 8×8 block. Three rounds of splitting each pair of
-/// rows into even and odd lanes rotate the 6-bit element index (row, lane) right by one bit
-/// each; after three the row and lane bits have swapped places, which is the transpose.
+/// dst[q*ldd + i] = src[i*lds + q] for an 8×8 block.
 @inline(__always)
 func transpose8x8(_ src: UnsafePointer<Float>, _ lds: Int, _ dst: UnsafeMutablePointer<Float>, _ ldd: Int) {
   typealias V = SIMD8<Float>
   let s = UnsafeRawPointer(src)
-  var r0 = s.loadUnaligned(as: V.self), r1 = s.loadUnaligned(fromByteOffset: lds * 4, as: V.self)
-  var r2 = s.loadUnaligned(fromByteOffset: 2 * lds * 4, as: V.self)
-  var r3 = s.loadUnaligned(fromByteOffset: 3 * lds * 4, as: V.self)
-  var r4 = s.loadUnaligned(fromByteOffset: 4 * lds * 4, as: V.self)
-  var r5 = s.loadUnaligned(fromByteOffset: 5 * lds * 4, as: V.self)
-  var r6 = s.loadUnaligned(fromByteOffset: 6 * lds * 4, as: V.self)
-  var r7 = s.loadUnaligned(fromByteOffset: 7 * lds * 4, as: V.self)
-  for _ in 0..<3 {
-    (r0, r1, r2, r3, r4, r5, r6, r7) = (
-      V(lowHalf: r0.evenHalf, highHalf: r1.evenHalf), V(lowHalf: r2.evenHalf, highHalf: r3.evenHalf),
-      V(lowHalf: r4.evenHalf, highHalf: r5.evenHalf), V(lowHalf: r6.evenHalf, highHalf: r7.evenHalf),
-      V(lowHalf: r0.oddHalf, highHalf: r1.oddHalf), V(lowHalf: r2.oddHalf, highHalf: r3.oddHalf),
-      V(lowHalf: r4.oddHalf, highHalf: r5.oddHalf), V(lowHalf: r6.oddHalf, highHalf: r7.oddHalf)
-    )
-  }
+  let (r0, r1, r2, r3, r4, r5, r6, r7) = transposed8x8(
+    s.loadUnaligned(as: V.self), s.loadUnaligned(fromByteOffset: lds * 4, as: V.self),
+    s.loadUnaligned(fromByteOffset: 2 * lds * 4, as: V.self), s.loadUnaligned(fromByteOffset: 3 * lds * 4, as: V.self),
+    s.loadUnaligned(fromByteOffset: 4 * lds * 4, as: V.self), s.loadUnaligned(fromByteOffset: 5 * lds * 4, as: V.self),
+    s.loadUnaligned(fromByteOffset: 6 * lds * 4, as: V.self), s.loadUnaligned(fromByteOffset: 7 * lds * 4, as: V.self))
   let d = UnsafeMutableRawPointer(dst)
   d.storeBytes(of: r0, as: V.self)
   d.storeBytes(of: r1, toByteOffset: ldd * 4, as: V.self)
@@ -364,6 +352,28 @@ func transpose8x8(_ src: UnsafePointer<Float>, _ lds: Int, _ dst: UnsafeMutableP
   d.storeBytes(of: r5, toByteOffset: 5 * ldd * 4, as: V.self)
   d.storeBytes(of: r6, toByteOffset: 6 * ldd * 4, as: V.self)
   d.storeBytes(of: r7, toByteOffset: 7 * ldd * 4, as: V.self)
+}
+
+/// The transpose of eight rows of eight lanes: lane q of the result's row i is lane i of
+/// row q. Three rounds of splitting each pair of rows into even and odd lanes rotate the
+/// 6-bit element index (row, lane) right by one bit each; after three the row and lane bits
+/// have swapped places, which is the transpose.
+@inline(__always)
+func transposed8x8(
+  _ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>, _ r3: SIMD8<Float>,
+  _ r4: SIMD8<Float>, _ r5: SIMD8<Float>, _ r6: SIMD8<Float>, _ r7: SIMD8<Float>
+) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+  typealias V = SIMD8<Float>
+  var (r0, r1, r2, r3, r4, r5, r6, r7) = (r0, r1, r2, r3, r4, r5, r6, r7)
+  for _ in 0..<3 {
+    (r0, r1, r2, r3, r4, r5, r6, r7) = (
+      V(lowHalf: r0.evenHalf, highHalf: r1.evenHalf), V(lowHalf: r2.evenHalf, highHalf: r3.evenHalf),
+      V(lowHalf: r4.evenHalf, highHalf: r5.evenHalf), V(lowHalf: r6.evenHalf, highHalf: r7.evenHalf),
+      V(lowHalf: r0.oddHalf, highHalf: r1.oddHalf), V(lowHalf: r2.oddHalf, highHalf: r3.oddHalf),
+      V(lowHalf: r4.oddHalf, highHalf: r5.oddHalf), V(lowHalf: r6.oddHalf, highHalf: r7.oddHalf)
+    )
+  }
+  return (r0, r1, r2, r3, r4, r5, r6, r7)
 }
 
 /// Rows of A once packed in whole panels of 6 (see `packAllA`).
@@ -413,8 +423,8 @@ private func packA(
         for r in h..<gemmMR { o[r] = 0 }
       }
     } else if h == gemmMR && kc > 8 {
-      // Eight columns of the six rows at a time, transposed in registers as in
-      // `transpose8x8` (rows 6 and 7 zero). Column q's 8 lanes are stored at its 6-float slot;
+      // Eight columns of the six rows at a time, transposed in registers (`transposed8x8`,
+      // rows 6 and 7 zero). Column q's 8 lanes are stored at its 6-float slot;
       // the next column overwrites the 2 extra. The last columns go one by one, so nothing is
       // written past the panel.
       typealias V = SIMD8<Float>
@@ -422,22 +432,13 @@ private func packA(
       let fullP = (kc - 1) / 8 * 8
       var p = 0
       while p < fullP {
-        var r0 = src.loadUnaligned(fromByteOffset: p * 4, as: V.self)
-        var r1 = src.loadUnaligned(fromByteOffset: (lda + p) * 4, as: V.self)
-        var r2 = src.loadUnaligned(fromByteOffset: (2 * lda + p) * 4, as: V.self)
-        var r3 = src.loadUnaligned(fromByteOffset: (3 * lda + p) * 4, as: V.self)
-        var r4 = src.loadUnaligned(fromByteOffset: (4 * lda + p) * 4, as: V.self)
-        var r5 = src.loadUnaligned(fromByteOffset: (5 * lda + p) * 4, as: V.self)
-        var r6 = V()
-        var r7 = V()
-        for _ in 0..<3 {
-          (r0, r1, r2, r3, r4, r5, r6, r7) = (
-            V(lowHalf: r0.evenHalf, highHalf: r1.evenHalf), V(lowHalf: r2.evenHalf, highHalf: r3.evenHalf),
-            V(lowHalf: r4.evenHalf, highHalf: r5.evenHalf), V(lowHalf: r6.evenHalf, highHalf: r7.evenHalf),
-            V(lowHalf: r0.oddHalf, highHalf: r1.oddHalf), V(lowHalf: r2.oddHalf, highHalf: r3.oddHalf),
-            V(lowHalf: r4.oddHalf, highHalf: r5.oddHalf), V(lowHalf: r6.oddHalf, highHalf: r7.oddHalf)
-          )
-        }
+        let (r0, r1, r2, r3, r4, r5, r6, r7) = transposed8x8(
+          src.loadUnaligned(fromByteOffset: p * 4, as: V.self),
+          src.loadUnaligned(fromByteOffset: (lda + p) * 4, as: V.self),
+          src.loadUnaligned(fromByteOffset: (2 * lda + p) * 4, as: V.self),
+          src.loadUnaligned(fromByteOffset: (3 * lda + p) * 4, as: V.self),
+          src.loadUnaligned(fromByteOffset: (4 * lda + p) * 4, as: V.self),
+          src.loadUnaligned(fromByteOffset: (5 * lda + p) * 4, as: V.self), V(), V())
         let d = UnsafeMutableRawPointer(out + p * gemmMR)
         let slot = gemmMR * 4
         d.storeBytes(of: r0, as: V.self)
