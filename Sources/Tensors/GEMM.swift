@@ -138,15 +138,16 @@ private func gemmBlocked(
     // Otherwise full panels of A are read in place (packing them per row block measured no
     // faster on any shape here, even with five B passes over them, once products ran on
     // per-thread scratch, nor on 1024³ with a fixed-stride kernel loop for packed A and B);
-    // only the last partial panel is packed.
-    let packedA = Scratch.buffer(.packedA, count: gemmMR * kc0)
+    // only the last partial panel is packed, into scratch asked for only then (the column
+    // slices call this once per k-block and row block, with all of A already packed).
+    let packedA = fullRows < mc ? Scratch.buffer(.packedA, count: gemmMR * kc0) : nil
     // Where panel `ir` of A starts, and its row and column strides; `allBlock` is the current
     // k-block of `packedAll`.
     @inline(__always) func aPanel(
       _ aBase: UnsafePointer<Float>, _ allBlock: UnsafePointer<Float>?, _ kc: Int, _ ir: Int
     ) -> (UnsafePointer<Float>, Int, Int) {
       if let allBlock { return (allBlock + (ic + ir) * kc, 1, gemmMR) }
-      if ir >= fullRows { return (UnsafePointer(packedA), 1, gemmMR) }
+      if ir >= fullRows { return (UnsafePointer(packedA!), 1, gemmMR) }
       let row = ic + ir
       return transA ? (aBase + row, 1, lda) : (aBase + row * lda, lda, 1)
     }
@@ -160,7 +161,7 @@ private func gemmBlocked(
       let allBlock = packedAll.map { $0 + pc * packedAllRows(m) }
       // Rows past the full panels are packed (zero-padded to a whole panel), so the kernel
       // never reads past A's rows.
-      if fullRows < mc {
+      if let packedA {
         packA(
           mc: mc - fullRows, kc: kc, a: aBase + (transA ? ic + fullRows : (ic + fullRows) * lda), lda: lda,
           transA: transA, into: packedA)
