@@ -45,6 +45,10 @@ public func gemmReference(
 @usableFromInline let gemmMC = 120
 /// Rows of A per block in a column slice of a large product (see `gemmBlocked`).
 @usableFromInline let gemmSliceMC = 36
+/// Shortest k-block the AVX-512 12×32 kernel takes (shorter ones go to 6×32): measured
+/// alone on one thread, it was 5–21% faster than 6×32 at k = 16 to 48 (conv1's forward has
+/// k = 27) and even at 64 and 288.
+let gemm12MinKC = 16
 
 /// The fast kernel: same contract as `gemmReference`.
 ///
@@ -192,8 +196,8 @@ private func gemmBlocked(
           let cTile = c + (ic + ir) * ldc + jr
           if pair {
             microKernel6x64(kc, ap, rs, cs, left, right, bStride, cTile, ldc, add, mr, nr, prefetchB: fetchB && ir == 0)
-          } else if kernel == .avx512 && kc >= 64 && ir + 2 * gemmMR <= fullRows {
-            // AVX-512 takes two full panels of A at once over a long enough k-block.
+          } else if kernel == .avx512 && kc >= gemm12MinKC && ir + 2 * gemmMR <= fullRows {
+            // AVX-512 takes two full panels of A at once over a k-block that is not too short.
             let bottom = aPanel(aBase, allBlock, kc, ir + gemmMR).0
             microKernel12x32(kc, ap, bottom, rs, cs, left, bStride, cTile, ldc, add, 2 * gemmMR, nr)
             ir += gemmMR
@@ -417,11 +421,19 @@ private func packA(
   while i0 < mc {
     let h = min(gemmMR, mc - i0)
     if transA {
+      // Row p of op(A)ᵀ holds the panel's h values side by side. A panel short of rows is
+      // zeroed in one go first: zeroing its few slots per p compiled to a memset call per p,
+      // which with the copying took a third of conv1's weight gradient (m = 27).
+      if h < gemmMR { out.update(repeating: 0, count: kc * gemmMR) }
       for p in 0..<kc {
         let src = a + p * lda + i0
         let o = out + p * gemmMR
-        for r in 0..<h { o[r] = src[r] }
-        for r in h..<gemmMR { o[r] = 0 }
+        o[0] = src[0]
+        if h > 1 { o[1] = src[1] }
+        if h > 2 { o[2] = src[2] }
+        if h > 3 { o[3] = src[3] }
+        if h > 4 { o[4] = src[4] }
+        if h > 5 { o[5] = src[5] }
       }
     } else if h == gemmMR && kc > 8 {
       // Eight columns of the six rows at a time, transposed in registers (`transposed8x8`,
