@@ -3,7 +3,8 @@ import Tensors
 // 2-D convolution over NHWC as one differentiable op, worked in chunks of a few images: each
 // chunk's im2col matrix stays in one core's cache from im2col through its GEMMs, and chunks
 // run in parallel (each GEMM on the calling thread). Forward: im2col, one GEMM against the
-// kernel [kh, kw, in, out], then bias and ReLU while the rows are still in cache. Backward,
+// kernel [kh, kw, in, out], then bias and ReLU while the rows are still in cache (with a
+// pooling after it, applied as the pooling reads the rows). Backward,
 // chunk by chunk: the ReLU mask, bias column sums, im2col again (cheaper than keeping the
 // matrix from the forward pass), the chunk's kernel gradient colᵀ·dZ, and the input gradient
 // dZ·kernelᵀ scattered back by col2im (skipped when the input needs no gradient, as for the
@@ -103,13 +104,16 @@ private func convolution(
     gemm(
       m: rows, n: filters, k: k, a: col, lda: k, transA: false, b: wp, ldb: filters, transB: false, c: out,
       ldc: filters, accumulate: false, parallel: false)
-    biasActivationRows(out, rows: rows, n: filters, bias: bp, relu: relu)
     if let pool {
+      // Bias and ReLU applied as the pooling reads each cell: one pass over the rows, not two.
       for n in images {
         let pooled = n * pooledSize
         maxPool2x2ForwardImage(
-          out + (n - images.lowerBound) * convSize, pool, yp + pooled, cell: winners.map { $0.pointer + pooled })
+          out + (n - images.lowerBound) * convSize, pool, yp + pooled, cell: winners.map { $0.pointer + pooled },
+          bias: bp, relu: relu)
       }
+    } else {
+      biasActivationRows(out, rows: rows, n: filters, bias: bp, relu: relu)
     }
   }
 
@@ -157,7 +161,7 @@ private func convolution(
       col2im(dcol, g, dxp, images: images)
     }
     let dKernel = Tensor(uninitialized: ks)
-    sumRows(kp, rows: chunks.count, n: k * filters, into: dKernel.data)
+    sumRowsInParallel(kp, rows: chunks.count, n: k * filters, into: dKernel.data)
     var dBias: Tensor?
     if bias != nil {
       let d = Tensor(uninitialized: [filters])

@@ -65,11 +65,13 @@ public func maxPool2x2Backward(
 
 /// `maxPool2x2Forward` of one image (x and y point at it), on the calling thread. The winning
 /// cell of each window is recorded as 0 to 3 in row-major order, stored as floats so that the
-/// SIMD code stays in float registers.
+/// SIMD code stays in float registers. With `bias` or `relu`, each cell of x is first taken
+/// as `biasActivationRows` would leave it (x + bias, then max(·, 0)), so that a convolution
+/// need not make that pass over all its rows first.
 @inline(__always)
 func maxPool2x2ForwardImage(
   _ x: UnsafePointer<Float>, _ g: WindowGeometry, _ y: UnsafeMutablePointer<Float>,
-  cell: UnsafeMutablePointer<Float>?
+  cell: UnsafeMutablePointer<Float>?, bias: UnsafePointer<Float>? = nil, relu: Bool = false
 ) {
   typealias V = SIMD8<Float>
   let c = g.channels
@@ -81,17 +83,35 @@ func maxPool2x2ForwardImage(
       let i10 = i00 + g.width * c
       var ch = 0
       while ch < c {
-        var best = xr.loadUnaligned(fromByteOffset: (i00 + ch) * 4, as: V.self)
+        var v00 = xr.loadUnaligned(fromByteOffset: (i00 + ch) * 4, as: V.self)
+        var v01 = xr.loadUnaligned(fromByteOffset: (i00 + c + ch) * 4, as: V.self)
+        var v10 = xr.loadUnaligned(fromByteOffset: (i10 + ch) * 4, as: V.self)
+        var v11 = xr.loadUnaligned(fromByteOffset: (i10 + c + ch) * 4, as: V.self)
+        if let bias {
+          let b = UnsafeRawPointer(bias + ch).loadUnaligned(as: V.self)
+          v00 += b
+          v01 += b
+          v10 += b
+          v11 += b
+        }
+        if relu {
+          // Swift.max(v, 0): 0 where 0 >= v, else v (NaN stays NaN).
+          let zero = V(repeating: 0)
+          v00.replace(with: zero, where: v00 .<= zero)
+          v01.replace(with: zero, where: v01 .<= zero)
+          v10.replace(with: zero, where: v10 .<= zero)
+          v11.replace(with: zero, where: v11 .<= zero)
+        }
+        var best = v00
         var won = V(repeating: 0)
-        @inline(__always) func consider(_ off: Int, _ index: Float) {
-          let v = xr.loadUnaligned(fromByteOffset: (off + ch) * 4, as: V.self)
+        @inline(__always) func consider(_ v: V, _ index: Float) {
           let better = v .> best
           best.replace(with: v, where: better)
           won.replace(with: index, where: better)
         }
-        consider(i00 + c, 1)
-        consider(i10, 2)
-        consider(i10 + c, 3)
+        consider(v01, 1)
+        consider(v10, 2)
+        consider(v11, 3)
         UnsafeMutableRawPointer(y + o + ch).storeBytes(of: best, as: V.self)
         if let cell { UnsafeMutableRawPointer(cell + o + ch).storeBytes(of: won, as: V.self) }
         ch += 8

@@ -42,16 +42,20 @@ public func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<
 }
 
 /// Sums `rows` rows of length `n` into out[n] (out = sum, not accumulated). Each column is
-/// added top to bottom starting from 0, 32 columns at a time in registers.
-public func sumRows(_ x: UnsafePointer<Float>, rows: Int, n: Int, into out: UnsafeMutablePointer<Float>) {
+/// added top to bottom starting from 0, 32 columns at a time in registers. Rows lie `ldx`
+/// floats apart (n unless given).
+public func sumRows(
+  _ x: UnsafePointer<Float>, rows: Int, n: Int, ldx: Int? = nil, into out: UnsafeMutablePointer<Float>
+) {
   typealias V = SIMD8<Float>
+  let ldx = ldx ?? n
   let xr = UnsafeRawPointer(x)
   let o = UnsafeMutableRawPointer(out)
   var j = 0
   while j + 32 <= n {
     var a0 = V(), a1 = V(), a2 = V(), a3 = V()
     for r in 0..<rows {
-      let p = (r * n + j) * 4
+      let p = (r * ldx + j) * 4
       a0 += xr.loadUnaligned(fromByteOffset: p, as: V.self)
       a1 += xr.loadUnaligned(fromByteOffset: p + 32, as: V.self)
       a2 += xr.loadUnaligned(fromByteOffset: p + 64, as: V.self)
@@ -65,15 +69,26 @@ public func sumRows(_ x: UnsafePointer<Float>, rows: Int, n: Int, into out: Unsa
   }
   while j + 8 <= n {
     var a = V()
-    for r in 0..<rows { a += xr.loadUnaligned(fromByteOffset: (r * n + j) * 4, as: V.self) }
+    for r in 0..<rows { a += xr.loadUnaligned(fromByteOffset: (r * ldx + j) * 4, as: V.self) }
     o.storeBytes(of: a, toByteOffset: j * 4, as: V.self)
     j += 8
   }
   while j < n {
     var a: Float = 0
-    for r in 0..<rows { a += x[r * n + j] }
+    for r in 0..<rows { a += x[r * ldx + j] }
     out[j] = a
     j += 1
+  }
+}
+
+/// `sumRows` with the columns split over the threads in pieces of 2048, for wide sums (the
+/// per-chunk kernel gradients of a convolution): each column's sum is the same as
+/// `sumRows` gives.
+public func sumRowsInParallel(_ x: UnsafePointer<Float>, rows: Int, n: Int, into out: UnsafeMutablePointer<Float>) {
+  let piece = 2048
+  parallelFor((n + piece - 1) / piece) { i in
+    let j = i * piece
+    sumRows(x + j, rows: rows, n: min(piece, n - j), ldx: n, into: out + j)
   }
 }
 

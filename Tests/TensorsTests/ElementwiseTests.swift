@@ -18,6 +18,34 @@ final class ElementwiseTests: XCTestCase {
     }
   }
 
+  /// sumRowsInParallel gives each column exactly the sum sumRows gives, on 1 and 2 threads,
+  /// for widths that end in a partial piece and in the 8-wide and scalar parts.
+  func testSumRowsInParallelMatchesSumRows() {
+    var rng = SeededRandom(seed: 9)
+    let saved = Threads.count
+    defer { Threads.count = saved }
+    for n in [3, 2048, 5000, 2048 * 3 + 37] {
+      let rows = 16
+      let x = (0..<(rows * n)).map { _ in rng.uniform(-1, 1) }
+      var expected = [Float](repeating: .nan, count: n)
+      expected.withUnsafeMutableBufferPointer { sumRows(x, rows: rows, n: n, into: $0.baseAddress!) }
+      for threads in [1, 2] {
+        Threads.count = threads
+        var out = [Float](repeating: .nan, count: n)
+        out.withUnsafeMutableBufferPointer { sumRowsInParallel(x, rows: rows, n: n, into: $0.baseAddress!) }
+        XCTAssertEqual(out, expected, "n \(n), \(threads) threads")
+      }
+    }
+  }
+
+  /// sumRows with a row stride sums the first n columns of each row only.
+  func testSumRowsWithARowStride() {
+    let x: [Float] = [1, 2, 100, 3, 4, 100, 5, 6, 100]
+    var out = [Float](repeating: .nan, count: 2)
+    out.withUnsafeMutableBufferPointer { sumRows(x, rows: 3, n: 2, ldx: 3, into: $0.baseAddress!) }
+    XCTAssertEqual(out, [9, 12])
+  }
+
   /// copyFloats copies runs of every length exactly, touching nothing past the run.
   func testCopyFloatsCopiesExactlyTheRun() {
     for n in 0...20 {
