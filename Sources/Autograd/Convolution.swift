@@ -124,7 +124,12 @@ private func convolution(
     // Per-chunk kernel and bias gradients, added in chunk order below.
     let kernelParts = TensorStorage(count: chunks.count * k * filters, zeroed: false)
     let biasParts = TensorStorage(count: bias == nil ? 0 : chunks.count * filters, zeroed: false)
+    defer { withExtendedLifetime((kernelParts, biasParts)) {} }  // out of the pool until summed
     let (kp, bpp) = (kernelParts.pointer, biasParts.pointer)
+    // The kernel transposed once, [filters, k], for the input gradient dZ·kernelᵀ: the chunks
+    // then read it as it is, where packing it transposed in every chunk took a few percent.
+    let kernelT = dx == nil ? nil : TensorStorage(count: k * filters, zeroed: false)
+    if let kernelT { transpose(wp, rows: k, cols: filters, into: kernelT.pointer) }
     parallelFor(chunks.count) { ci in
       let images = chunks[ci]
       let rows = images.count * rowsPerImage
@@ -154,8 +159,8 @@ private func convolution(
       // im2col scratch).
       let dcol = scratch ?? dxChunk
       gemm(
-        m: rows, n: k, k: filters, a: dz, lda: filters, transA: false, b: wp, ldb: filters, transB: true, c: dcol,
-        ldc: k, accumulate: false, parallel: false)
+        m: rows, n: k, k: filters, a: dz, lda: filters, transA: false, b: kernelT!.pointer, ldb: k, transB: false,
+        c: dcol, ldc: k, accumulate: false, parallel: false)
       if direct { return }
       dxChunk.update(repeating: 0, count: images.count * imageSize)
       col2im(dcol, g, dxp, images: images)

@@ -338,6 +338,20 @@ private func packB(
   }
 }
 
+/// dst[cols×rows] = transpose of src[rows×cols], both row-major: 8×8 blocks in registers,
+/// the edges one by one.
+public func transpose(
+  _ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>
+) {
+  let fullRows = rows / 8 * 8
+  let fullCols = cols / 8 * 8
+  for i in stride(from: 0, to: fullRows, by: 8) {
+    for j in stride(from: 0, to: fullCols, by: 8) { transpose8x8(src + i * cols + j, cols, dst + j * rows + i, rows) }
+    for j in fullCols..<cols { for r in i..<(i + 8) { dst[j * rows + r] = src[r * cols + j] } }
+  }
+  for i in fullRows..<rows { for j in 0..<cols { dst[j * rows + i] = src[i * cols + j] } }
+}
+
 /// dst[q*ldd + i] = src[i*lds + q] for an 8×8 block.
 @inline(__always)
 func transpose8x8(_ src: UnsafePointer<Float>, _ lds: Int, _ dst: UnsafeMutablePointer<Float>, _ ldd: Int) {

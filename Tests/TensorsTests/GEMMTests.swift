@@ -156,4 +156,16 @@ final class GEMMTests: XCTestCase {
         product(m: m, n: n, k: k, threads: 1, seed: 6), product(m: m, n: n, k: k, threads: 2, seed: 6))
     }
   }
+
+  /// transpose gives dst[j][i] = src[i][j] for shapes with and without whole 8×8 blocks.
+  func testTransposeMatchesThePlainLoop() {
+    for (rows, cols) in [(1, 1), (8, 8), (288, 64), (13, 21), (16, 3), (5, 24)] {
+      let src = (0..<(rows * cols)).map { Float($0) }
+      var dst = [Float](repeating: .nan, count: rows * cols)
+      dst.withUnsafeMutableBufferPointer { transpose(src, rows: rows, cols: cols, into: $0.baseAddress!) }
+      var expected = [Float](repeating: 0, count: rows * cols)
+      for i in 0..<rows { for j in 0..<cols { expected[j * rows + i] = src[i * cols + j] } }
+      XCTAssertEqual(dst, expected, "\(rows)×\(cols)")
+    }
+  }
 }
