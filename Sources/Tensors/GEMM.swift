@@ -120,12 +120,18 @@ private func gemmBlocked(
   let bInPlace = !transB && ldb <= 256
   /// Packs k-block `pb` of op(B)'s panels first..<first+count into `pack`, which holds those
   /// panels for every k-block: k-block pb at pack + pb*kc0*count*NR, panel jp at + (jp-first)*kc*NR.
-  func packBlock(_ pb: Int, first: Int, count: Int, into pack: UnsafeMutablePointer<Float>) {
+  /// With `only`, just those of the panels (counted from `first`).
+  func packBlock(
+    _ pb: Int, first: Int, count: Int, into pack: UnsafeMutablePointer<Float>, only: Range<Int>? = nil
+  ) {
     let pc = pb * kc0
-    let j0 = first * nrMax
+    let kc = min(kc0, k - pc)
+    let panels = only ?? 0..<count
+    let j0 = (first + panels.lowerBound) * nrMax
     packB(
-      kc: min(kc0, k - pc), nc: min(n, j0 + count * nrMax) - j0, width: nrMax,
-      b: b + (transB ? j0 * ldb + pc : pc * ldb + j0), ldb: ldb, transB: transB, into: pack + pc * count * nrMax)
+      kc: kc, nc: min(n, (first + panels.upperBound) * nrMax) - j0, width: nrMax,
+      b: b + (transB ? j0 * ldb + pc : pc * ldb + j0), ldb: ldb, transB: transB,
+      into: pack + pc * count * nrMax + panels.lowerBound * kc * nrMax)
   }
   /// Row block `rb` (of `rows` rows each) of C against panels p0..<p1 of op(B), whose packed
   /// copy `pack` holds `count` panels from panel `first` on (see `packBlock`), over k-blocks
@@ -252,8 +258,18 @@ private func gemmBlocked(
   let count = bInPlace ? (n % nrMax == 0 ? 0 : 1) : panels
   let packedB = Scratch.buffer(.packedB, count: count * nrMax * k)
   if count > 0 {
-    if parallel && kBlocks > 1 && k * n >= 1 << 16 {
-      parallelFor(kBlocks) { pb in packBlock(pb, first: first, count: count, into: packedB) }
+    if parallel && (kBlocks > 1 || count > 1) && k * n >= 1 << 16 {
+      // Both threads pack: k-blocks, each cut into groups of panels when there are few
+      // k-blocks (dense layers' input gradient, 64 × 2304 transposed, was packed by one
+      // thread while the other waited, most of that product's time).
+      let perGroup = kBlocks >= 8 ? count : (count * kBlocks + 7) / 8
+      let groups = (count + perGroup - 1) / perGroup
+      parallelFor(kBlocks * groups) { t in
+        let g = t % groups
+        packBlock(
+          t / groups, first: first, count: count, into: packedB,
+          only: (g * perGroup)..<min(count, (g + 1) * perGroup))
+      }
     } else {
       for pb in 0..<kBlocks { packBlock(pb, first: first, count: count, into: packedB) }
     }

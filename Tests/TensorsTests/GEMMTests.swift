@@ -23,10 +23,11 @@ final class GEMMTests: XCTestCase {
   func fastMatchesReference(_ kernel: SIMDKernel) {
     // Covers: edge panels, several k-blocks, B read in place with a packed edge panel (n = 33,
     // 70), B packed whole (n > 256 columns via transB), the k-split of long reductions, and
-    // column slices that pack their own B (m ≥ 240, n ≥ 512), the last one partial.
+    // column slices that pack their own B (m ≥ 240, n ≥ 512), the last one partial, and a
+    // single k-block of B packed in groups of panels by both threads (n = 1100).
     let shapes = [
       (1, 1, 1), (7, 5, 3), (13, 17, 19), (6, 16, 1), (125, 33, 260), (37, 70, 513), (250, 19, 7), (27, 32, 2500),
-      (20, 35, 4100), (9, 300, 40), (130, 100, 200), (64, 64, 64), (241, 520, 20),
+      (20, 35, 4100), (9, 300, 40), (130, 100, 200), (64, 64, 64), (241, 520, 20), (10, 1100, 64),
     ]
     for (m, n, k) in shapes {
       for transA in [false, true] {
@@ -151,7 +152,7 @@ final class GEMMTests: XCTestCase {
   /// Results are bit-identical with 1 and 2 threads: the work split depends on the shape only,
   /// for blocked products and for the k-split of long reductions into a small C.
   func testIdenticalAcrossThreadCounts() {
-    for (m, n, k) in [(300, 70, 600), (27, 32, 5000), (241, 520, 330)] {
+    for (m, n, k) in [(300, 70, 600), (27, 32, 5000), (241, 520, 330), (10, 1100, 64)] {
       XCTAssertEqual(
         product(m: m, n: n, k: k, threads: 1, seed: 6), product(m: m, n: n, k: k, threads: 2, seed: 6))
     }
