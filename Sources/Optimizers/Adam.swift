@@ -34,20 +34,38 @@ public final class Adam: Optimizer {
     let alpha = Float(
       Double(learningRate) * (1 - pow(Double(beta2), t)).squareRoot() / (1 - pow(Double(beta1), t)))
     let (b1, b2, eps) = (beta1, beta2, epsilon)
+    // Elementwise, so all parameters are updated in one parallel loop over pieces of at most
+    // 8K values: one loop per parameter left a thread idle on every small tensor and on the
+    // odd piece of each large one.
+    var pieces: [Piece] = []
+    var grads: [Tensor] = []
     for (i, p) in parameters.enumerated() {
       guard let g = p.grad else { continue }
       guard g.shape == p.shape, m[i].shape == p.shape else {
         throw OptimizerError("Adam: parameter \(i) has shape \(p.shape), its gradient \(g.shape)")
       }
-      // Elementwise, so large tensors are split over the threads in 16K-value pieces.
+      grads.append(g)
       let (pp, gp, mp, vp, n) = (p.value.data, g.data, m[i].data, v[i].data, p.value.count)
-      let piece = 16_384
-      parallelFor((n + piece - 1) / piece) { c in
-        let o = c * piece
-        adamUpdate(pp + o, gp + o, mp + o, vp + o, min(piece, n - o), alpha, b1, b2, eps)
+      let piece = 8192
+      for o in stride(from: 0, to: n, by: piece) {
+        pieces.append(Piece(p: pp + o, g: gp + o, m: mp + o, v: vp + o, count: min(piece, n - o)))
       }
-      p.grad = nil
     }
+    parallelFor(pieces.count) { i in
+      let x = pieces[i]
+      adamUpdate(x.p, x.g, x.m, x.v, x.count, alpha, b1, b2, eps)
+    }
+    withExtendedLifetime(grads) {}
+    for p in parameters { p.grad = nil }
+  }
+
+  /// A run of one parameter's values and their gradient and moments.
+  private struct Piece {
+    let p: UnsafeMutablePointer<Float>
+    let g: UnsafeMutablePointer<Float>
+    let m: UnsafeMutablePointer<Float>
+    let v: UnsafeMutablePointer<Float>
+    let count: Int
   }
 
   public func state() -> OptimizerState {
