@@ -52,4 +52,37 @@ final class Im2colTests: XCTestCase {
     let rhs = zip(x, back).reduce(0.0) { $0 + Double($1.0 * $1.1) }
     XCTAssertEqual(lhs, rhs, accuracy: 1e-4)
   }
+
+  /// Without padding, col2im gives exactly the plain cell-by-cell scatter-add (same sums in
+  /// the same order), with unit and larger strides and windows that leave a last column out.
+  func testCol2imWithoutPaddingMatchesThePlainLoop() throws {
+    for (h, w, c, window, strides) in [(7, 6, 3, (3, 3), (1, 1)), (8, 9, 2, (2, 3), (2, 2)), (5, 5, 8, (1, 1), (1, 1))]
+    {
+      let g = try WindowGeometry(
+        batch: 2, height: h, width: w, channels: c, window: window, strides: strides, padding: .valid)
+      var rng = SeededRandom(seed: 4)
+      let rowLen = g.windowH * g.windowW * c
+      let col = (0..<(2 * g.outH * g.outW * rowLen)).map { _ in rng.uniform(-1, 1) }
+      let start = (0..<(2 * h * w * c)).map { _ in rng.uniform(-1, 1) }
+      var fast = start
+      fast.withUnsafeMutableBufferPointer { col2im(col, g, $0.baseAddress!) }
+      var plain = start
+      var i = 0
+      for n in 0..<2 {
+        for oy in 0..<g.outH {
+          for ox in 0..<g.outW {
+            for ky in 0..<g.windowH {
+              for kx in 0..<g.windowW {
+                for ch in 0..<c {
+                  plain[((n * h + oy * g.strideH + ky) * w + ox * g.strideW + kx) * c + ch] += col[i]
+                  i += 1
+                }
+              }
+            }
+          }
+        }
+      }
+      XCTAssertEqual(fast, plain, "\(h)×\(w)×\(c) window \(window) strides \(strides)")
+    }
+  }
 }
