@@ -70,6 +70,8 @@ private func convolution(
   let imageSize = g.height * g.width * g.channels
   // A 1x1 kernel with stride 1 and no padding reads the input as it is.
   let direct = ks[0] == 1 && ks[1] == 1 && strides == (1, 1) && g.padTop == 0 && g.padLeft == 0
+  // Floats per im2col row: k, or more for rows padded to whole vectors (see `im2colRowLength`).
+  let colStride = direct ? k : im2colRowLength(g)
   let chunks = imageChunks(batch: g.batch, bytesPerImage: rowsPerImage * k * 4)
   let relu = activation == .relu
   // The pooling after it, if any: over the convolution's output, per image.
@@ -85,7 +87,7 @@ private func convolution(
   /// The chunk's im2col matrix: x itself for a 1x1 kernel, else unfolded into `scratch`.
   @inline(__always) func unfold(_ images: Range<Int>, _ scratch: UnsafeMutablePointer<Float>?) -> UnsafePointer<Float> {
     guard let scratch else { return UnsafePointer(xp + images.lowerBound * imageSize) }
-    im2col(xp, g, scratch, images: images)
+    im2col(xp, g, scratch, images: images, padded: true)
     return UnsafePointer(scratch)
   }
 
@@ -99,10 +101,10 @@ private func convolution(
   parallelFor(chunks.count) { ci in
     let images = chunks[ci]
     let rows = images.count * rowsPerImage
-    let col = unfold(images, direct ? nil : Scratch.buffer(.columns, count: rows * k))
+    let col = unfold(images, direct ? nil : Scratch.buffer(.columns, count: rows * colStride))
     let out = pool != nil ? Scratch.buffer(.output, count: rows * filters) : yp + images.lowerBound * convSize
     gemm(
-      m: rows, n: filters, k: k, a: col, lda: k, transA: false, b: wp, ldb: filters, transB: false, c: out,
+      m: rows, n: filters, k: k, a: col, lda: colStride, transA: false, b: wp, ldb: filters, transB: false, c: out,
       ldc: filters, accumulate: false, parallel: false)
     if let pool {
       // Bias and ReLU applied as the pooling reads each cell: one pass over the rows, not two.
@@ -148,10 +150,10 @@ private func convolution(
         reluBackward(yp + first, dyp + first, dzScratch, rows * filters)
       }
       if bias != nil { sumRows(dz, rows: rows, n: filters, into: bpp + ci * filters) }
-      let scratch = direct ? nil : Scratch.buffer(.columns, count: rows * k)
+      let scratch = direct ? nil : Scratch.buffer(.columns, count: rows * colStride)
       let col = unfold(images, scratch)
       gemm(
-        m: k, n: filters, k: rows, a: col, lda: k, transA: true, b: dz, ldb: filters, transB: false,
+        m: k, n: filters, k: rows, a: col, lda: colStride, transA: true, b: dz, ldb: filters, transB: false,
         c: kp + ci * k * filters, ldc: filters, accumulate: false, parallel: false)
       guard let dxp else { return }
       let dxChunk = dxp + images.lowerBound * imageSize

@@ -85,4 +85,31 @@ final class Im2colTests: XCTestCase {
       XCTAssertEqual(fast, plain, "\(h)×\(w)×\(c) window \(window) strides \(strides)")
     }
   }
+
+  /// Padded rows for 3×3 over RGB hold the 27 floats of the plain rows, then 5 zeros; other
+  /// shapes keep rows of kh*kw*C.
+  func testPaddedRowsForRGB3x3() throws {
+    for (h, w) in [(32, 32), (5, 7), (3, 3)] {
+      let g = try WindowGeometry(
+        batch: 3, height: h, width: w, channels: 3, window: (3, 3), strides: (1, 1), padding: .valid)
+      XCTAssertEqual(im2colRowLength(g), 32)
+      var rng = SeededRandom(seed: 2)
+      let x = (0..<(3 * h * w * 3)).map { _ in rng.uniform(-1, 1) }
+      let rows = 2 * g.outH * g.outW
+      var plain = [Float](repeating: .nan, count: rows * 27)
+      var padded = [Float](repeating: .nan, count: rows * 32)
+      plain.withUnsafeMutableBufferPointer { im2col(x, g, $0.baseAddress!, images: 1..<3) }
+      padded.withUnsafeMutableBufferPointer { im2col(x, g, $0.baseAddress!, images: 1..<3, padded: true) }
+      for r in 0..<rows {
+        XCTAssertEqual(
+          Array(padded[(r * 32)..<(r * 32 + 27)]), Array(plain[(r * 27)..<(r * 27 + 27)]), "\(h)×\(w) row \(r)")
+        XCTAssertEqual(Array(padded[(r * 32 + 27)..<(r * 32 + 32)]), [0, 0, 0, 0, 0])
+      }
+    }
+    for (channels, strides, padding) in [(4, (1, 1), Padding.valid), (3, (2, 2), .valid), (3, (1, 1), .same)] {
+      let g = try WindowGeometry(
+        batch: 1, height: 6, width: 6, channels: channels, window: (3, 3), strides: strides, padding: padding)
+      XCTAssertEqual(im2colRowLength(g), 9 * channels)
+    }
+  }
 }
