@@ -117,15 +117,18 @@ final class WorkerPool: @unchecked Sendable {
 
   private func startHelpers() {
     started = true
+    // The loop a helper has seen is the last one before it was started: read here, before the
+    // next is published, so that a helper starting late still joins that one.
+    let seen = word.load(ordering: .sequentiallyConsistent) >> 48
     for index in 0..<helperCount {
-      let thread = Thread { [self] in helperLoop(index) }
+      let thread = Thread { [self] in helperLoop(index, seen: seen) }
       thread.name = "cnn-helper-\(index + 1)"
       thread.start()
     }
   }
 
-  private func helperLoop(_ index: Int) {
-    var seen = word.load(ordering: .sequentiallyConsistent) >> 48
+  private func helperLoop(_ index: Int, seen start: UInt64) {
+    var seen = start
     while true {
       let loop = waitForLoop(after: seen)
       seen = loop >> 48

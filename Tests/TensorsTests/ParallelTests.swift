@@ -43,6 +43,19 @@ final class ParallelTests: XCTestCase {
     XCTAssertEqual(result.threads.count, 2)
   }
 
+  /// A helper that went to sleep after polling (idle for longer than it polls) wakes for the
+  /// next loop, loop after loop.
+  func testASleepingHelperWakesForTheNextLoop() throws {
+    try XCTSkipIf(Threads.available < 2, "needs two cores")
+    Threads.count = 2
+    for round in 0..<3 {
+      usleep(20_000)
+      let result = run(20) { _ in usleep(2000) }
+      XCTAssertEqual(result.counts, [Int](repeating: 1, count: 20))
+      XCTAssertEqual(result.threads.count, 2, "round \(round)")
+    }
+  }
+
   /// With one thread every chunk runs on the calling thread, in order.
   func testOneThreadRunsInOrderOnTheCaller() {
     Threads.count = 1
