@@ -126,12 +126,13 @@ private func convolution(
     // Per-chunk kernel and bias gradients, added in chunk order below.
     let kernelParts = TensorStorage(count: chunks.count * k * filters, zeroed: false)
     let biasParts = TensorStorage(count: bias == nil ? 0 : chunks.count * filters, zeroed: false)
-    defer { withExtendedLifetime((kernelParts, biasParts)) {} }  // out of the pool until summed
-    let (kp, bpp) = (kernelParts.pointer, biasParts.pointer)
     // The kernel transposed once, [filters, k], for the input gradient dZ·kernelᵀ: the chunks
     // then read it as it is, where packing it transposed in every chunk took a few percent.
-    let kernelT = dx == nil ? nil : TensorStorage(count: k * filters, zeroed: false)
-    if let kernelT { transpose(wp, rows: k, cols: filters, into: kernelT.pointer) }
+    let kernelT = TensorStorage(count: dx == nil ? 0 : k * filters, zeroed: false)
+    if dx != nil { transpose(wp, rows: k, cols: filters, into: kernelT.pointer) }
+    // All three stay out of the storage pool until the chunks are done and summed.
+    defer { withExtendedLifetime((kernelParts, biasParts, kernelT)) {} }
+    let (kp, bpp, ktp) = (kernelParts.pointer, biasParts.pointer, kernelT.pointer)
     parallelFor(chunks.count) { ci in
       let images = chunks[ci]
       let rows = images.count * rowsPerImage
@@ -161,7 +162,7 @@ private func convolution(
       // im2col scratch).
       let dcol = scratch ?? dxChunk
       gemm(
-        m: rows, n: k, k: filters, a: dz, lda: filters, transA: false, b: kernelT!.pointer, ldb: k, transB: false,
+        m: rows, n: k, k: filters, a: dz, lda: filters, transA: false, b: ktp, ldb: k, transB: false,
         c: dcol, ldc: k, accumulate: false, parallel: false)
       if direct { return }
       dxChunk.update(repeating: 0, count: images.count * imageSize)

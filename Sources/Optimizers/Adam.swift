@@ -37,16 +37,14 @@ public final class Adam: Optimizer {
     // Elementwise, so all parameters are updated in one parallel loop over pieces of at most
     // 8K values: one loop per parameter left a thread idle on every small tensor and on the
     // odd piece of each large one.
+    let piece = 8192
     var pieces: [Piece] = []
-    var grads: [Tensor] = []
     for (i, p) in parameters.enumerated() {
       guard let g = p.grad else { continue }
       guard g.shape == p.shape, m[i].shape == p.shape else {
         throw OptimizerError("Adam: parameter \(i) has shape \(p.shape), its gradient \(g.shape)")
       }
-      grads.append(g)
       let (pp, gp, mp, vp, n) = (p.value.data, g.data, m[i].data, v[i].data, p.value.count)
-      let piece = 8192
       for o in stride(from: 0, to: n, by: piece) {
         pieces.append(Piece(p: pp + o, g: gp + o, m: mp + o, v: vp + o, count: min(piece, n - o)))
       }
@@ -55,7 +53,7 @@ public final class Adam: Optimizer {
       let x = pieces[i]
       adamUpdate(x.p, x.g, x.m, x.v, x.count, alpha, b1, b2, eps)
     }
-    withExtendedLifetime(grads) {}
+    // The gradients stay alive through the loop: each parameter holds its own until here.
     for p in parameters { p.grad = nil }
   }
 

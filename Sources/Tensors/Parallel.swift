@@ -71,6 +71,8 @@ final class WorkerPool: @unchecked Sendable {
 
   private static let fieldBits: UInt64 = 20
   private static let fieldMask: UInt64 = (1 << fieldBits) - 1
+  private static let helpersShift: UInt64 = 40
+  private static let generationShift: UInt64 = 48
   static let maxChunks = Int(fieldMask)
 
   init(helpers: Int) { helperCount = min(helpers, 255) }
@@ -86,7 +88,7 @@ final class WorkerPool: @unchecked Sendable {
     self.body = body
     generation = (generation + 1) & 0xFFFF
     let wanted = UInt64(min(helpers, helperCount))
-    let loop = generation << 48 | wanted << 40 | UInt64(chunks) << Self.fieldBits
+    let loop = generation << Self.generationShift | wanted << Self.helpersShift | UInt64(chunks) << Self.fieldBits
     word.store(loop, ordering: .sequentiallyConsistent)
     if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
       wake.lock()
@@ -107,7 +109,7 @@ final class WorkerPool: @unchecked Sendable {
     while true {
       let chunks = (current >> Self.fieldBits) & Self.fieldMask
       let next = current & Self.fieldMask
-      guard current >> 48 == generation, next < chunks else { return nil }
+      guard current >> Self.generationShift == generation, next < chunks else { return nil }
       let (exchanged, original) = word.compareExchange(
         expected: current, desired: current + 1, ordering: .sequentiallyConsistent)
       if exchanged { return Int(next) }
@@ -119,7 +121,7 @@ final class WorkerPool: @unchecked Sendable {
     started = true
     // The loop a helper has seen is the last one before it was started: read here, before the
     // next is published, so that a helper starting late still joins that one.
-    let seen = word.load(ordering: .sequentiallyConsistent) >> 48
+    let seen = word.load(ordering: .sequentiallyConsistent) >> Self.generationShift
     for index in 0..<helperCount {
       let thread = Thread { [self] in helperLoop(index, seen: seen) }
       thread.name = "cnn-helper-\(index + 1)"
@@ -131,8 +133,8 @@ final class WorkerPool: @unchecked Sendable {
     var seen = start
     while true {
       let loop = waitForLoop(after: seen)
-      seen = loop >> 48
-      guard (loop >> 40) & 0xFF > UInt64(index) else { continue }
+      seen = loop >> Self.generationShift
+      guard (loop >> Self.helpersShift) & 0xFF > UInt64(index) else { continue }
       running.add(1, ordering: .sequentiallyConsistent)
       while let i = claim(generation: seen) { body!(i) }
       running.subtract(1, ordering: .sequentiallyConsistent)
@@ -145,7 +147,7 @@ final class WorkerPool: @unchecked Sendable {
     var polls = 0
     while true {
       let loop = word.load(ordering: .sequentiallyConsistent)
-      if loop >> 48 != seen { return loop }
+      if loop >> Self.generationShift != seen { return loop }
       polls += 1
       if polls & 1023 == 0 && DispatchTime.now().uptimeNanoseconds - start > Self.spinNanoseconds { break }
     }
@@ -155,7 +157,7 @@ final class WorkerPool: @unchecked Sendable {
     defer { sleepers.subtract(1, ordering: .sequentiallyConsistent) }
     while true {
       let loop = word.load(ordering: .sequentiallyConsistent)
-      if loop >> 48 != seen { return loop }
+      if loop >> Self.generationShift != seen { return loop }
       wake.wait()
     }
   }
