@@ -9,7 +9,7 @@ import Foundation
 /// not hand it to another thread or nest two uses of one slot.
 public enum Scratch {
   public enum Slot: Int, CaseIterable {
-    case packedA, packedB, columns, output, gradient
+    case packedA, packedB, columns, output, gradient, productC
   }
 
   /// Floats for `slot` on the calling thread: at least `count`, 64-byte aligned, contents
