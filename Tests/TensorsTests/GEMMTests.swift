@@ -10,15 +10,18 @@ final class GEMMTests: XCTestCase {
   /// Fast and reference kernels agree on odd shapes, every transpose, with and without
   /// accumulation, and across the blocking edges (k > 256, n > 16, m > 120).
   func testFastMatchesReference() {
-    for kernel in availableKernels {
-      SIMDKernel.current = kernel
-      defer { SIMDKernel.current = .best }
-      fastMatchesReference(kernel)
-    }
+    withEachKernel(fastMatchesReference)
   }
 
-  /// The AVX2 kernels always; the AVX-512 ones where the processor has them.
-  var availableKernels: [SIMDKernel] { SIMDKernel.best == .avx512 ? [.avx2, .avx512] : [.avx2] }
+  /// Runs `body` with each kernel family as the current one: AVX2 always, AVX-512 where the
+  /// processor has it.
+  func withEachKernel(_ body: (SIMDKernel) -> Void) {
+    for kernel in SIMDKernel.best == .avx512 ? [SIMDKernel.avx2, .avx512] : [.avx2] {
+      SIMDKernel.current = kernel
+      defer { SIMDKernel.current = .best }
+      body(kernel)
+    }
+  }
 
   func fastMatchesReference(_ kernel: SIMDKernel) {
     // Covers: edge panels, several k-blocks, B read in place with a packed edge panel (n = 33,
@@ -64,58 +67,41 @@ final class GEMMTests: XCTestCase {
     }
   }
 
-  /// Column slices over several k-blocks, a partial last slice and a partial last row block.
+  /// Column slices over several k-blocks, a partial last slice and a partial last row block
+  /// match the reference, and sum every element in the same order as the plain row blocks
+  /// (the product on the calling thread alone), accumulating or not: AVX2 slices sum through
+  /// a buffer that starts from C's values.
   func testColumnSlicesMatchReference() {
     let (m, n, k) = (245, 520, 330)
-    for kernel in availableKernels {
-      SIMDKernel.current = kernel
-      defer { SIMDKernel.current = .best }
-      for (transA, transB) in [(false, false), (true, true)] {
+    withEachKernel { kernel in
+      for (transA, transB, accumulate) in [(false, false, true), (true, true, true), (false, false, false)] {
         let a = fill(m * k, seed: 7)
         let b = fill(k * n, seed: 8)
         var fast = fill(m * n, seed: 9)
+        var plain = fast
         var ref = fast
+        let lda = transA ? m : k
+        let ldb = transB ? k : n
         fast.withUnsafeMutableBufferPointer { c in
           gemm(
-            m: m, n: n, k: k, a: a, lda: transA ? m : k, transA: transA, b: b, ldb: transB ? k : n, transB: transB,
-            c: c.baseAddress!, ldc: n, accumulate: true)
-        }
-        ref.withUnsafeMutableBufferPointer { c in
-          gemmReference(
-            m: m, n: n, k: k, a: a, lda: transA ? m : k, transA: transA, b: b, ldb: transB ? k : n, transB: transB,
-            c: c.baseAddress!, ldc: n, accumulate: true)
-        }
-        let worst = zip(fast, ref).map { abs($0 - $1) }.max()!
-        XCTAssertLessThan(worst, 1e-3, "\(kernel) transA \(transA) transB \(transB)")
-      }
-    }
-  }
-
-  /// Column slices sum every element in the same order as the plain row blocks (the product
-  /// on the calling thread alone), accumulating or not: AVX2 slices sum through a buffer that
-  /// starts from C's values.
-  func testColumnSlicesSumInTheSameOrder() {
-    let (m, n, k) = (245, 520, 330)
-    for kernel in availableKernels {
-      SIMDKernel.current = kernel
-      defer { SIMDKernel.current = .best }
-      for accumulate in [false, true] {
-        let a = fill(m * k, seed: 11)
-        let b = fill(k * n, seed: 12)
-        var sliced = fill(m * n, seed: 13)
-        var plain = sliced
-        sliced.withUnsafeMutableBufferPointer { c in
-          gemm(
-            m: m, n: n, k: k, a: a, lda: k, transA: false, b: b, ldb: n, transB: false, c: c.baseAddress!, ldc: n,
-            accumulate: accumulate)
+            m: m, n: n, k: k, a: a, lda: lda, transA: transA, b: b, ldb: ldb, transB: transB, c: c.baseAddress!,
+            ldc: n, accumulate: accumulate)
         }
         plain.withUnsafeMutableBufferPointer { c in
           gemm(
-            m: m, n: n, k: k, a: a, lda: k, transA: false, b: b, ldb: n, transB: false, c: c.baseAddress!, ldc: n,
-            accumulate: accumulate, parallel: false)
+            m: m, n: n, k: k, a: a, lda: lda, transA: transA, b: b, ldb: ldb, transB: transB, c: c.baseAddress!,
+            ldc: n, accumulate: accumulate, parallel: false)
         }
-        let differing = zip(sliced, plain).filter { $0.bitPattern != $1.bitPattern }.count
-        XCTAssertEqual(differing, 0, "\(kernel) accumulate \(accumulate): elements not bit-identical")
+        ref.withUnsafeMutableBufferPointer { c in
+          gemmReference(
+            m: m, n: n, k: k, a: a, lda: lda, transA: transA, b: b, ldb: ldb, transB: transB, c: c.baseAddress!,
+            ldc: n, accumulate: accumulate)
+        }
+        let label = "\(kernel) transA \(transA) transB \(transB) accumulate \(accumulate)"
+        let worst = zip(fast, ref).map { abs($0 - $1) }.max()!
+        XCTAssertLessThan(worst, 1e-3, label)
+        let differing = zip(fast, plain).filter { $0.bitPattern != $1.bitPattern }.count
+        XCTAssertEqual(differing, 0, "\(label): not bit-identical to the product on one thread")
       }
     }
   }
