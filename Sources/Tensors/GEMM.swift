@@ -553,8 +553,9 @@ private func packA(
 /// one of rs and cs must be 1);
 /// and B's row p is the 16 floats at b + p*bs (a packed panel: bs 16; in place: bs ldb).
 /// Kept out of line: inlined, LLVM spills the twelve accumulators. Its AVX-512 twin,
-/// `microKernel6x32` in TensorsAVX512, is a copy for another register width (it must be
-/// compiled with other flags): change both together, keeping the same FMAs in the same order.
+/// `microKernel6x32` in TensorsAVX512, does the same for another register width (it must be
+/// compiled with other flags), in one step per turn: change both together, keeping the same
+/// FMAs in the same order.
 @inline(never)
 func microKernel6x16(
   _ kc: Int, _ a: UnsafePointer<Float>, _ rs: Int, _ cs: Int, _ b: UnsafePointer<Float>, _ bs: Int,
@@ -567,7 +568,7 @@ func microKernel6x16(
   let bStep = bs * 4
   // Every panel of A here has rs 1 or cs 1. Both loops take four steps per turn with fixed
   // offsets: measured alone on Zen 3 with the data in L1, 6-17% faster than one step per
-  // turn with both strides variable (packed A), and 2-28% faster with rows in place; in
+  // turn with both strides variable (packed A), and 2-9% faster with rows in place; in
   // training steps, 9-10% faster.
   /// Step `o` of the turn: B's row o against the six values of A at `column(r)`.
   @inline(__always) func step(_ o: Int, _ column: (Int) -> Float) {
