@@ -620,28 +620,17 @@ func microKernel6x16(
     sideBySide(cs)
   } else {
     // Six rows of A read in place, rs apart (cs is 1).
-    let rows = (a, a + rs, a + 2 * rs, a + 3 * rs, a + 4 * rs, a + 5 * rs)
-    @inline(__always) func row(_ r: Int) -> UnsafePointer<Float> {
-      switch r {
-      case 0: return rows.0
-      case 1: return rows.1
-      case 2: return rows.2
-      case 3: return rows.3
-      case 4: return rows.4
-      default: return rows.5
-      }
-    }
     var p = 0
     while p + 4 <= kc {
-      step(0) { row($0)[p] }
-      step(1) { row($0)[p + 1] }
-      step(2) { row($0)[p + 2] }
-      step(3) { row($0)[p + 3] }
+      step(0) { a[$0 * rs + p] }
+      step(1) { a[$0 * rs + p + 1] }
+      step(2) { a[$0 * rs + p + 2] }
+      step(3) { a[$0 * rs + p + 3] }
       bp += 4 * bStep
       p += 4
     }
     while p < kc {
-      step(0) { row($0)[p] }
+      step(0) { a[$0 * rs + p] }
       bp += bStep
       p += 1
     }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Per-thread scratch buffers for kernels that run on one thread: a GEMM's packed panels, a
-/// convolution chunk's im2col rows, outputs and gradients. Each thread gets back the memory it used last
+/// Per-thread scratch buffers for kernels that run on one thread: a GEMM's packed panels and
+/// a column slice's C sums, a convolution chunk's im2col rows, outputs and gradients. Each thread gets back the memory it used last
 /// time, still in its own core's cache; a buffer from the shared `StoragePool` may come from the
 /// other core, and then every cache line written costs a transfer between cores.
 ///
