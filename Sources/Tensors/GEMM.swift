@@ -104,7 +104,8 @@ public func gemm(
 /// - large products with packed B: all of op(A) is packed first (both threads), then tasks
 ///   are slices of 64 columns; each packs its own slice of op(B) (KC×NR panels, k-block by
 ///   k-block) into its thread's scratch, then runs each k-block against every block of
-///   `gemmSliceMC` rows;
+///   `gemmSliceMC` rows (AVX-512), or runs blocks of `gemmSliceRowsAVX2` rows over all k-blocks,
+///   which a thread with no slice left may take over (AVX2, see `SliceQueue`);
 /// - otherwise op(B) is packed once (unless its rows are read in place), then tasks of MC rows
 ///   (and, when rows are few, groups of NR-column panels) share it.
 private func gemmBlocked(
@@ -241,37 +242,67 @@ private func gemmBlocked(
     let packedAll = TensorStorage(count: packedAllRows(m) * k, zeroed: false)
     defer { withExtendedLifetime(packedAll) {} }  // keep it out of the pool until done
     packAllA(m: m, k: k, kc0: kc0, a: a, lda: lda, transA: transA, into: packedAll.pointer)
-    parallelFor((panels + slicePanels - 1) / slicePanels) { s in
-      let first = s * slicePanels
-      let count = min(panels, first + slicePanels) - first
+    let slices = (panels + slicePanels - 1) / slicePanels
+    /// Slice `s`: its first panel and panel count.
+    func slicePanelRange(_ s: Int) -> (first: Int, count: Int) {
+      (s * slicePanels, min(panels, (s + 1) * slicePanels) - s * slicePanels)
+    }
+    /// Packs slice `s` of op(B), all k-blocks, into this thread's scratch.
+    func packSlice(_ s: Int) -> UnsafeMutablePointer<Float> {
+      let (first, count) = slicePanelRange(s)
       let pack = Scratch.buffer(.packedB, count: count * nrMax * k)
       for pb in 0..<kBlocks { packBlock(pb, first: first, count: count, into: pack) }
-      if kernel == .avx2 {
-        // Blocks of `gemmSliceRowsAVX2` rows, each over all k-blocks, their C tiles summed in a
-        // contiguous buffer, then copied to C (starting from C's values when accumulating, so
-        // every sum is the same as without the buffer). Measured on Zen 3 (512 KiB L2), in one
-        // process alternating with the order below (same kernel): 12–17% faster on 1024³ with the
-        // buffer, about 7% without. C's rows lie ldc apart, 4 KiB on 1024³, and the slice's C did not
-        // stay in L2 between k-blocks; the buffer's rows are 256 bytes apart. (The last
-        // k-block writing C directly, instead of the copy, measured 5% slower.)
-        let rows = gemmSliceRowsAVX2
+      return pack
+    }
+    if kernel == .avx2 {
+      // Blocks of `gemmSliceRowsAVX2` rows, each over all k-blocks, their C tiles summed in a
+      // contiguous buffer, then copied to C (starting from C's values when accumulating, so
+      // every sum is the same as without the buffer). Measured on Zen 3 (512 KiB L2), in one
+      // process alternating with the order below (same kernel): 12–17% faster on 1024³ with the
+      // buffer, about 7% without. C's rows lie ldc apart, 4 KiB on 1024³, and the slice's C did not
+      // stay in L2 between k-blocks; the buffer's rows are 256 bytes apart. (The last
+      // k-block writing C directly, instead of the copy, measured 5% slower.)
+      let rows = gemmSliceRowsAVX2
+      /// Row block `rb` of slice `s`, whose packed B is `pack` (packed by whichever thread took
+      /// the slice), summed in this thread's buffer.
+      func sliceRowBlock(_ s: Int, _ rb: Int, _ pack: UnsafePointer<Float>) {
+        let (first, count) = slicePanelRange(s)
         let j0 = first * nrMax
         let cols = min(n, (first + count) * nrMax) - j0
         let ldBuffer = count * nrMax
         let buffer = Scratch.buffer(.productC, count: rows * ldBuffer)
-        for rb in 0..<((m + rows - 1) / rows) {
-          let ic = rb * rows
-          let mc = min(rows, m - ic)
-          if accumulate {
-            for i in 0..<mc { (buffer + i * ldBuffer).update(from: c + (ic + i) * ldc + j0, count: cols) }
-          }
-          rowBlock(
-            rb, rows: rows, first, first + count, pack: pack, first: first, count: count, fetchB: false,
-            packedAll: packedAll.pointer, cOut: (buffer - ic * ldBuffer - j0, ldBuffer))
-          for i in 0..<mc { (c + (ic + i) * ldc + j0).update(from: buffer + i * ldBuffer, count: cols) }
+        let ic = rb * rows
+        let mc = min(rows, m - ic)
+        if accumulate {
+          for i in 0..<mc { (buffer + i * ldBuffer).update(from: c + (ic + i) * ldc + j0, count: cols) }
         }
-        return
+        rowBlock(
+          rb, rows: rows, first, first + count, pack: UnsafeMutablePointer(mutating: pack), first: first,
+          count: count, fetchB: false, packedAll: packedAll.pointer, cOut: (buffer - ic * ldBuffer - j0, ldBuffer))
+        for i in 0..<mc { (c + (ic + i) * ldc + j0).update(from: buffer + i * ldBuffer, count: cols) }
       }
+      // Each thread takes a slice, packs its B and runs its row blocks; once every slice is
+      // taken, a thread runs row blocks left in others' slices, reading their packed B. A
+      // slice of a 1024³ product takes about 1.7 ms of its 14, so when whole slices were the
+      // tasks, a thread slowed by a neighbour left the other idle at the end (traced on Zen 3:
+      // the threads finished 0.55 ms apart in the median product, up to 1.7 ms). Measured in
+      // one process alternating with whole-slice tasks: the median 1024³ product 0.6–4% faster,
+      // the fastest ones alike. Which thread runs a row block never changes what it computes,
+      // so there is one worker per thread.
+      let queue = SliceQueue(slices: slices, rowBlocks: (m + rows - 1) / rows)
+      parallelFor(Threads.count) { _ in
+        while let s = queue.takeSlice() {
+          let pack = packSlice(s)
+          queue.packed(s, pack)
+          while let rb = queue.takeRowBlock(of: s) { sliceRowBlock(s, rb, pack) }
+        }
+        while let (s, rb, pack) = queue.stealRowBlock() { sliceRowBlock(s, rb, pack) }
+      }
+      return
+    }
+    parallelFor(slices) { s in
+      let (first, count) = slicePanelRange(s)
+      let pack = packSlice(s)
       // Each k-block of B (a pair of panels, 37 KiB at KC 147, held in L1) against all rows,
       // then the next: 2-3% faster on 1024³ than all k-blocks per row block, where each
       // k-block served only 6 panels of A. The rows go in blocks of 36; B was just packed by
