@@ -145,7 +145,7 @@ private func gemmBlocked(
   /// prefetches each B pair ahead of use (B comes from L2 or L3). A is read from `packedAll`
   /// when given (see `packAllA`; `rows` a multiple of 6).
   func rowBlock(
-    _ rb: Int, rows: Int, _ p0: Int, _ p1: Int, pack: UnsafeMutablePointer<Float>, first: Int, count: Int,
+    _ rb: Int, rows: Int, _ p0: Int, _ p1: Int, pack: UnsafePointer<Float>, first: Int, count: Int,
     fetchB: Bool, packedAll: UnsafePointer<Float>? = nil, kRange: Range<Int>? = nil,
     cOut: (UnsafeMutablePointer<Float>, Int)? = nil
   ) {
@@ -191,7 +191,7 @@ private func gemmBlocked(
       @inline(__always) func bPanel(_ jp: Int) -> (UnsafePointer<Float>, Int) {
         let jr = jp * nrMax
         if bInPlace && jr + nrMax <= n { return (b + (pc * ldb + jr), ldb) }
-        return (UnsafePointer(bBlock + (jp - first) * kc * nrMax), nrMax)
+        return (bBlock + (jp - first) * kc * nrMax, nrMax)
       }
       var jp = p0
       while jp < p1 {
@@ -277,8 +277,8 @@ private func gemmBlocked(
           for i in 0..<mc { (buffer + i * ldBuffer).update(from: c + (ic + i) * ldc + j0, count: cols) }
         }
         rowBlock(
-          rb, rows: rows, first, first + count, pack: UnsafeMutablePointer(mutating: pack), first: first,
-          count: count, fetchB: false, packedAll: packedAll.pointer, cOut: (buffer - ic * ldBuffer - j0, ldBuffer))
+          rb, rows: rows, first, first + count, pack: pack, first: first, count: count, fetchB: false,
+          packedAll: packedAll.pointer, cOut: (buffer - ic * ldBuffer - j0, ldBuffer))
         for i in 0..<mc { (c + (ic + i) * ldc + j0).update(from: buffer + i * ldBuffer, count: cols) }
       }
       // Each thread takes a slice, packs its B and runs its row blocks; once every slice is

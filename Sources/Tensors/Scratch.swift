@@ -1,9 +1,10 @@
 import Foundation
 
 /// Per-thread scratch buffers for kernels that run on one thread: a GEMM's packed panels and
-/// a column slice's C sums, a convolution chunk's im2col rows, outputs and gradients. Each thread gets back the memory it used last
-/// time, still in its own core's cache; a buffer from the shared `StoragePool` may come from the
-/// other core, and then every cache line written costs a transfer between cores.
+/// a column slice's C sums, a convolution chunk's im2col rows, outputs and gradients. Each
+/// thread gets back the memory it used last time, still in its own core's cache; a buffer
+/// from the shared `StoragePool` may come from the other core, and then every cache line
+/// written costs a transfer between cores.
 ///
 /// A slot's memory is valid until the same thread asks for that slot again, so a kernel must
 /// not hand it to another thread or nest two uses of one slot.

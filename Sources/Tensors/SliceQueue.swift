@@ -14,9 +14,8 @@ public final class SliceQueue: @unchecked Sendable {
   private let slices: Int
   private let rowBlocks: Int
   private var nextSlice = 0
-  /// Slices taken whose B is not yet packed.
-  private var packing = 0
   private var nextRowBlock: [Int]
+  /// Each taken slice's packed B; nil while it is being packed.
   private var packs: [UnsafePointer<Float>?]
 
   public init(slices: Int, rowBlocks: Int) {
@@ -33,22 +32,22 @@ public final class SliceQueue: @unchecked Sendable {
     defer { lock.unlock() }
     guard nextSlice < slices else { return nil }
     nextSlice += 1
-    packing += 1
     return nextSlice - 1
   }
 
   /// Slice `s`'s B is packed at `pack`, where other threads may read it.
   public func packed(_ s: Int, _ pack: UnsafeMutablePointer<Float>) {
     lock.lock()
+    defer { lock.unlock() }
+    precondition(s >= 0 && s < nextSlice && packs[s] == nil, "slice \(s) was not taken, or is packed already")
     packs[s] = UnsafePointer(pack)
-    packing -= 1
-    lock.unlock()
   }
 
   /// The next row block of slice `s`, or nil when all are taken.
   public func takeRowBlock(of s: Int) -> Int? {
     lock.lock()
     defer { lock.unlock() }
+    precondition(s >= 0 && s < nextSlice, "slice \(s) was not taken")
     guard nextRowBlock[s] < rowBlocks else { return nil }
     nextRowBlock[s] += 1
     return nextRowBlock[s] - 1
@@ -69,7 +68,7 @@ public final class SliceQueue: @unchecked Sendable {
         lock.unlock()
         return taken
       }
-      let waiting = packing > 0
+      let waiting = packs[0..<nextSlice].contains(nil)
       lock.unlock()
       // A slice being packed (tens of microseconds) may still have row blocks for us.
       if !waiting { return nil }
