@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// The CIFAR-10 binary layout: files of 3,073-byte records, each 1 label byte (0–9) then the
 /// 1,024 red, 1,024 green and 1,024 blue bytes of a 32×32 image, each plane row-major.
@@ -16,14 +17,14 @@ public enum CIFAR10 {
   /// Loads a split from a `cifar-10-batches-bin` directory, optionally only the first
   /// `limit` images. Class names come from batches.meta.txt when present.
   public static func load(directory: String, split: Split, limit: Int? = nil) throws -> ImageDataset {
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) else {
+    switch pathKind(directory) {
+    case .directory: break
+    case .unreachable(_, let missing) where missing:
       throw DatasetError(
-        "CIFAR-10 directory \(directory) does not exist; run Scripts/get-cifar10.sh (or set CIFAR10_ARCHIVE to a local cifar-10-binary.tar.gz) to fetch it"
+        "CIFAR-10 directory \(quoted(directory)) does not exist; run Scripts/get-cifar10.sh (or set CIFAR10_ARCHIVE to a local cifar-10-binary.tar.gz) to fetch it"
       )
-    }
-    guard isDir.boolValue else {
-      throw DatasetError("\(directory) is a file, not a cifar-10-batches-bin directory")
+    case .unreachable(let why, _): throw DatasetError("CIFAR-10 directory \(quoted(directory)) \(why)")
+    case .file, .other: throw DatasetError("\(quoted(directory)) is a file, not a cifar-10-batches-bin directory")
     }
     let names = try classNames(directory: directory)
     var images: [UInt8] = []
@@ -31,14 +32,15 @@ public enum CIFAR10 {
     for file in split == .train ? trainFiles : testFiles {
       if let limit, labels.count >= limit { break }
       let path = (directory as NSString).appendingPathComponent(file)
-      guard FileManager.default.fileExists(atPath: path) else {
-        throw DatasetError("missing CIFAR-10 file \(path)")
-      }
-      guard let data = FileManager.default.contents(atPath: path) else {
-        throw DatasetError("cannot read \(path)")
+      if case .unreachable(_, true) = pathKind(path) { throw DatasetError("missing CIFAR-10 file \(quoted(path))") }
+      let data: [UInt8]
+      do {
+        data = try readFile(path, what: "CIFAR-10 file")
+      } catch let e as FileError {
+        throw DatasetError(e.message)
       }
       let wanted = limit.map { $0 - labels.count }
-      try decode([UInt8](data), name: path, classes: names.count, limit: wanted, images: &images, labels: &labels)
+      try decode(data, name: quoted(path), classes: names.count, limit: wanted, images: &images, labels: &labels)
     }
     return try ImageDataset(images: images, labels: labels, height: side, width: side, channels: 3, classNames: names)
   }
@@ -88,7 +90,7 @@ public enum CIFAR10 {
     let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
       .filter { !$0.isEmpty }
     guard names.count == 10 else {
-      throw DatasetError("\(path) lists \(names.count) class names, expected 10")
+      throw DatasetError("\(quoted(path)) lists \(names.count) class names, expected 10")
     }
     return names
   }

@@ -30,6 +30,25 @@ public struct ImageDataset: Sendable {
   public var imageShape: [Int] { [height, width, channels] }
   public var imageSize: Int { height * width * channels }
 
+  /// A fingerprint of the images, labels and geometry (16 hex digits of an FNV-1a hash taken
+  /// over 8-byte words): a resumed run compares it with its checkpoint's to be sure it trains
+  /// on the same data. Equal data gives equal fingerprints; different data, almost surely not.
+  public var fingerprint: String {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    func mix(_ bytes: [UInt8]) {
+      bytes.withUnsafeBytes { raw in
+        let words = raw.count / 8
+        for i in 0..<words { h = (h ^ raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) &* 0x100_0000_01b3 }
+        for i in (words * 8)..<raw.count { h = (h ^ UInt64(raw[i])) &* 0x100_0000_01b3 }
+      }
+    }
+    mix(labels)
+    mix(images)
+    mix([UInt8(truncatingIfNeeded: height), UInt8(truncatingIfNeeded: width), UInt8(truncatingIfNeeded: channels)])
+    let hex = String(h, radix: 16)
+    return String(repeating: "0", count: 16 - hex.count) + hex
+  }
+
   /// The first `n` images (all of them when n >= count).
   public func prefix(_ n: Int) -> ImageDataset {
     let k = Swift.max(0, Swift.min(n, count))

@@ -6,6 +6,25 @@ public struct Checkpoint {
   public var metadata: [String: String]
 
   public static let formatName = "cnn-swift-checkpoint-1"
+
+  /// Largest epoch and optimizer step count a checkpoint may claim: far beyond any real run,
+  /// far below where a step counter would overflow.
+  public static let maxEpoch = 1_000_000
+  public static let maxIterations = 1 << 40
+
+  /// A whole-number metadata field within `range`; nil when absent, a clear error when it
+  /// holds anything else.
+  static func integer(_ key: String, in metadata: [String: String], range: ClosedRange<Int>, path: String) throws
+    -> Int?
+  {
+    guard let text = metadata[key] else { return nil }
+    guard let v = Int(text), range.contains(v) else {
+      throw ModelError(
+        "checkpoint \(quoted(path)): metadata \(key) is \(quoted(text)), expected a whole number from \(range.lowerBound) to \(range.upperBound)"
+      )
+    }
+    return v
+  }
 }
 
 extension Sequential {
@@ -34,28 +53,32 @@ extension Sequential {
   @discardableResult
   public func load(from path: String, restoreOptimizer: Bool = false) throws -> Checkpoint {
     let (tensors, metadata) = try SafeTensors.read(path)
+    let epoch = try Checkpoint.integer("epoch", in: metadata, range: 0...Checkpoint.maxEpoch, path: path) ?? 0
+    let iterations = try Checkpoint.integer(
+      "optimizer.iterations", in: metadata, range: 0...Checkpoint.maxIterations, path: path)
     let params = namedParameters
     let known = Set(params.map(\.name))
     for name in tensors.keys where !name.hasPrefix("optimizer.") && !known.contains(name) {
-      throw ModelError("checkpoint \(path) holds \(name), which this model does not have")
+      throw ModelError("checkpoint \(quoted(path)) holds \(name), which this model does not have")
     }
     for p in params {
       guard let t = tensors[p.name] else {
-        throw ModelError("checkpoint \(path) has no tensor for \(p.name)")
+        throw ModelError("checkpoint \(quoted(path)) has no tensor for \(p.name)")
       }
       guard t.shape == p.variable.shape else {
-        throw ModelError("checkpoint \(path): \(p.name) has shape \(t.shape), the model expects \(p.variable.shape)")
+        throw ModelError(
+          "checkpoint \(quoted(path)): \(p.name) has shape \(t.shape), the model expects \(p.variable.shape)")
       }
     }
     if restoreOptimizer, let optimizer {
-      guard let it = metadata["optimizer.iterations"].flatMap(Int.init) else {
-        throw ModelError("checkpoint \(path) holds no optimizer state to resume from")
+      guard let it = iterations else {
+        throw ModelError("checkpoint \(quoted(path)) holds no optimizer state to resume from")
       }
       var slots: [String: [Tensor]] = [:]
       for slot in optimizer.state().slots.keys.sorted() {
         slots[slot] = try params.map { p in
           guard let t = tensors["optimizer.\(slot).\(p.name)"] else {
-            throw ModelError("checkpoint \(path) lacks optimizer state optimizer.\(slot).\(p.name)")
+            throw ModelError("checkpoint \(quoted(path)) lacks optimizer state optimizer.\(slot).\(p.name)")
           }
           return t
         }
@@ -63,6 +86,6 @@ extension Sequential {
       try optimizer.restore(OptimizerState(iterations: it, slots: slots), parameters: params.map(\.variable))
     }
     for p in params { p.variable.value.data.update(from: tensors[p.name]!.data, count: p.variable.value.count) }
-    return Checkpoint(epoch: metadata["epoch"].flatMap(Int.init) ?? 0, metadata: metadata)
+    return Checkpoint(epoch: epoch, metadata: metadata)
   }
 }

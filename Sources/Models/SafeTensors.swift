@@ -1,8 +1,5 @@
 import Foundation
-
-#if canImport(Glibc)
-  import Glibc
-#endif
+import Tensors
 
 /// The safetensors format: an 8-byte little-endian header length N, N bytes of JSON
 /// ({name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {string: string}}),
@@ -77,6 +74,7 @@ public enum SafeTensors {
     let dataLength = bytes.count - headerEnd
     var metadata: [String: String] = [:]
     var tensors: [String: Tensor] = [:]
+    var spans: [(name: String, begin: Int, end: Int)] = []
     for (name, value) in object {
       if name == "__metadata__" {
         guard let m = value as? [String: Any] else { throw FormatError("__metadata__ is not an object") }
@@ -106,6 +104,7 @@ public enum SafeTensors {
       guard count * 4 == end - begin else {
         throw FormatError("tensor \(name) of shape \(shape) needs \(count * 4) bytes, its offsets span \(end - begin)")
       }
+      spans.append((name, begin, end))
       let t = Tensor(uninitialized: shape)
       bytes.withUnsafeBufferPointer { src in
         let base = src.baseAddress! + headerEnd + begin
@@ -117,6 +116,7 @@ public enum SafeTensors {
       }
       tensors[name] = t
     }
+    try checkLayout(spans, dataLength: dataLength)
     return (tensors, metadata)
   }
 
@@ -124,16 +124,45 @@ public enum SafeTensors {
   /// so a crash mid-write leaves the old file whole.
   public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to path: String) throws {
     let bytes = encode(tensors, metadata: metadata)
-    try writeAtomically(bytes, to: path)
+    do {
+      try writeAtomically(bytes, to: path, what: "checkpoint")
+    } catch let e as FileError {
+      throw FormatError(e.message)
+    }
   }
 
   public static func read(_ path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
-    guard FileManager.default.fileExists(atPath: path) else { throw FormatError("checkpoint \(path) does not exist") }
-    guard let data = FileManager.default.contents(atPath: path) else { throw FormatError("cannot read \(path)") }
+    let bytes: [UInt8]
     do {
-      return try decode([UInt8](data))
+      bytes = try readFile(path, what: "checkpoint")
+    } catch let e as FileError {
+      throw FormatError(e.message)
+    }
+    do {
+      return try decode(bytes)
     } catch let e as FormatError {
-      throw FormatError("\(path): \(e.message)")
+      throw FormatError("checkpoint \(quoted(path)): \(e.message)")
+    }
+  }
+
+  /// The format's layout rule: the tensors' byte spans tile the data exactly, from its first
+  /// byte to its last, with no gap and no overlap (so no byte can load as two tensors).
+  static func checkLayout(_ spans: [(name: String, begin: Int, end: Int)], dataLength: Int) throws {
+    var position = 0
+    var previous: String?
+    for s in spans.sorted(by: { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }) {
+      if s.begin < position {
+        throw FormatError(
+          "tensor \(s.name) spans bytes \(s.begin)..<\(s.end), overlapping \(previous ?? "another tensor")")
+      }
+      if s.begin > position {
+        throw FormatError("bytes \(position)..<\(s.begin) belong to no tensor (before \(s.name))")
+      }
+      position = s.end
+      previous = s.name
+    }
+    if position != dataLength {
+      throw FormatError("bytes \(position)..<\(dataLength) at the end belong to no tensor")
     }
   }
 
@@ -159,37 +188,5 @@ public enum SafeTensors {
       }
     }
     return out + "\""
-  }
-}
-
-/// Temporary file, write, fsync, rename, fsync of the directory.
-func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-  let dir = (path as NSString).deletingLastPathComponent
-  let tmp = "\(path).tmp-\(getpid())"
-  let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-  guard fd >= 0 else { throw SafeTensors.FormatError("cannot create \(tmp): \(String(cString: strerror(errno)))") }
-  var written = 0
-  let ok = bytes.withUnsafeBytes { buf -> Bool in
-    while written < buf.count {
-      let r = Glibc.write(fd, buf.baseAddress! + written, buf.count - written)
-      if r <= 0 { return false }
-      written += r
-    }
-    return true
-  }
-  let synced = fsync(fd) == 0
-  close(fd)
-  guard ok, synced else {
-    unlink(tmp)
-    throw SafeTensors.FormatError("cannot write \(tmp): \(String(cString: strerror(errno)))")
-  }
-  guard rename(tmp, path) == 0 else {
-    unlink(tmp)
-    throw SafeTensors.FormatError("cannot rename \(tmp) to \(path): \(String(cString: strerror(errno)))")
-  }
-  let dfd = open(dir.isEmpty ? "." : dir, O_RDONLY)
-  if dfd >= 0 {
-    fsync(dfd)
-    close(dfd)
   }
 }

@@ -73,7 +73,7 @@ final class CIFAR10Tests: XCTestCase {
     XCTAssertEqual(ds.classNames[1], "automobile")
     FileManager.default.createFile(atPath: dir + "/test_batch.bin", contents: Data(rec + rec.dropLast(5)))
     XCTAssertThrowsError(try CIFAR10.load(directory: dir, split: .test)) {
-      XCTAssertTrue("\($0)".contains("test_batch.bin has 6141 bytes"), "\($0)")
+      XCTAssertTrue("\($0)".contains("test_batch.bin' has 6141 bytes"), "\($0)")
     }
   }
 

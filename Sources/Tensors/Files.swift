@@ -1,0 +1,195 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// File access for every reader and writer of the package: paths quoted the same way in every
+/// message, and failures described from the system's own reason (errno), never as a raw
+/// Foundation error.
+package struct FileError: Error, CustomStringConvertible {
+  package let message: String
+  package init(_ message: String) { self.message = message }
+  package var description: String { message }
+}
+
+/// A path as messages show it: in single quotes, with control characters, quotes and
+/// backslashes escaped, so that a name holding a newline still gives a one-line message.
+package func quoted(_ path: String) -> String {
+  var out = "'"
+  for u in path.unicodeScalars {
+    switch u {
+    case "'": out += "\\'"
+    case "\\": out += "\\\\"
+    case "\n": out += "\\n"
+    case "\r": out += "\\r"
+    case "\t": out += "\\t"
+    case _
+    where u.value < 0x20 || u.value == 0x7F || (0x80..<0xA0).contains(u.value) || u.value == 0x2028
+      || u.value == 0x2029:
+      out += "\\u{\(String(u.value, radix: 16))}"
+    default: out.unicodeScalars.append(u)
+    }
+  }
+  return out + "'"
+}
+
+/// What the system says of an errno value, as a lowercase phrase ("no such file or directory").
+package func reason(_ code: Int32) -> String {
+  switch code {
+  case ENOENT: return "does not exist"
+  case ELOOP: return "is a loop of symbolic links"
+  case EACCES, EPERM: return "cannot be reached: permission denied"
+  case ENOTDIR: return "cannot be reached: part of the path is a file, not a directory"
+  case ENAMETOOLONG: return "has a name too long for the system"
+  default: return "cannot be reached: \(String(cString: strerror(code)))"
+  }
+}
+
+/// What kind of thing is at `path`, following symbolic links.
+package enum PathKind: Equatable {
+  case file, directory, other
+  /// Nothing usable: `reason` says why (missing, a loop, no permission ...).
+  case unreachable(reason: String, missing: Bool)
+}
+
+package func pathKind(_ path: String) -> PathKind {
+  guard !path.isEmpty else { return .unreachable(reason: "is an empty path", missing: true) }
+  var st = stat()
+  guard stat(path, &st) == 0 else {
+    let code = errno
+    return .unreachable(reason: reason(code), missing: code == ENOENT)
+  }
+  switch st.st_mode & S_IFMT {
+  case S_IFREG: return .file
+  case S_IFDIR: return .directory
+  default: return .other
+  }
+}
+
+/// The whole contents of a regular file (or a device that reads like one), with the system's
+/// reason on failure: "checkpoint 'x' is a loop of symbolic links".
+package func readFile(_ path: String, what: String) throws -> [UInt8] {
+  switch pathKind(path) {
+  case .unreachable(let why, _): throw FileError("\(what) \(quoted(path)) \(why)")
+  case .directory: throw FileError("\(what) \(quoted(path)) is a directory, not a file")
+  case .file, .other: break
+  }
+  let fd = open(path, O_RDONLY)
+  guard fd >= 0 else { throw FileError("\(what) \(quoted(path)) \(reason(errno))") }
+  defer { close(fd) }
+  var bytes: [UInt8] = []
+  var chunk = [UInt8](repeating: 0, count: 1 << 20)
+  while true {
+    let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+    if n < 0 {
+      if errno == EINTR { continue }
+      throw FileError("cannot read \(what) \(quoted(path)): \(String(cString: strerror(errno)))")
+    }
+    if n == 0 { return bytes }
+    bytes.append(contentsOf: chunk[0..<n])
+  }
+}
+
+/// Writes all of `bytes` to `fd`, retrying short writes; returns errno on failure, 0 on success.
+package func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+  var done = 0
+  while done < bytes.count {
+    let r = write(fd, bytes.baseAddress! + done, bytes.count - done)
+    if r < 0 {
+      if errno == EINTR { continue }
+      return errno
+    }
+    if r == 0 { return EIO }
+    done += r
+  }
+  return 0
+}
+
+/// `mkdir -p`: creates `path` and its missing parents, saying which part failed and why.
+package func makeDirectories(_ path: String) throws {
+  guard !path.isEmpty else { return }
+  switch pathKind(path) {
+  case .directory: return
+  case .file, .other: throw FileError("cannot create the folder \(quoted(path)): a file of that name exists")
+  case .unreachable(_, let missing) where missing:
+    let parent = (path as NSString).deletingLastPathComponent
+    if !parent.isEmpty && parent != path { try makeDirectories(parent) }
+    if mkdir(path, 0o755) != 0 && errno != EEXIST {
+      throw FileError("cannot create the folder \(quoted(path)): \(String(cString: strerror(errno)))")
+    }
+  case .unreachable(let why, _): throw FileError("the folder \(quoted(path)) \(why)")
+  }
+}
+
+/// Checks that a file can be written at `path` before any long work: not empty, not a
+/// directory, its folder created if missing and writable (a probe file is made and removed).
+package func checkWritable(_ path: String, what: String) throws {
+  guard !path.isEmpty else { throw FileError("\(what) is an empty path") }
+  if pathKind(path) == .directory { throw FileError("\(what) \(quoted(path)) is a directory; give a file path") }
+  let folder = (path as NSString).deletingLastPathComponent
+  try makeDirectories(folder)
+  let probe = "\(path).probe-\(getpid())"
+  let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+  guard fd >= 0 else {
+    throw FileError(
+      "cannot write \(what) \(quoted(path)): \(String(cString: strerror(errno))) in the folder \(quoted(folder.isEmpty ? "." : folder))"
+    )
+  }
+  close(fd)
+  unlink(probe)
+}
+
+/// Removes `<path>.tmp-<pid>` and `<path>.probe-<pid>` files left by writers that were killed
+/// mid-write (their process is gone); files of live processes are left alone.
+package func removeStaleTemporaries(of path: String) {
+  let folder = (path as NSString).deletingLastPathComponent
+  let base = (path as NSString).lastPathComponent
+  guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder) else { return }
+  for name in names {
+    guard let prefix = [base + ".tmp-", base + ".probe-"].first(where: { name.hasPrefix($0) }),
+      let pid = Int32(name.dropFirst(prefix.count)), pid > 0, pid != getpid()
+    else { continue }
+    if kill(pid, 0) != 0 && errno == ESRCH {
+      unlink(folder.isEmpty ? name : (folder as NSString).appendingPathComponent(name))
+    }
+  }
+}
+
+/// Writes `bytes` atomically: a temporary file beside `path`, flushed to disk, then renamed
+/// over it, so a crash mid-write leaves the old file whole. Stale temporaries of killed
+/// writers are removed first.
+package func writeAtomically(_ bytes: [UInt8], to path: String, what: String) throws {
+  removeStaleTemporaries(of: path)
+  let dir = (path as NSString).deletingLastPathComponent
+  let tmp = "\(path).tmp-\(getpid())"
+  let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+  guard fd >= 0 else {
+    throw FileError("cannot write \(what) \(quoted(path)): \(String(cString: strerror(errno)))")
+  }
+  var code = bytes.withUnsafeBytes { writeAll(fd, $0) }
+  if code == 0 && fsync(fd) != 0 { code = errno }
+  close(fd)
+  if code == 0 && rename(tmp, path) != 0 { code = errno }
+  guard code == 0 else {
+    unlink(tmp)
+    throw FileError("cannot write \(what) \(quoted(path)): \(String(cString: strerror(code)))")
+  }
+  let dfd = open(dir.isEmpty ? "." : dir, O_RDONLY)
+  if dfd >= 0 {
+    fsync(dfd)
+    close(dfd)
+  }
+}
+
+/// Appends `bytes` to `path` (created if missing) in one write.
+package func appendToFile(_ bytes: [UInt8], path: String, what: String) throws {
+  let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+  guard fd >= 0 else { throw FileError("cannot write \(what) \(quoted(path)): \(String(cString: strerror(errno)))") }
+  var code = bytes.withUnsafeBytes { writeAll(fd, $0) }
+  if code == 0 && fsync(fd) != 0 && errno != EINVAL && errno != EROFS { code = errno }
+  close(fd)
+  guard code == 0 else { throw FileError("cannot write \(what) \(quoted(path)): \(String(cString: strerror(code)))") }
+}
