@@ -34,7 +34,7 @@ let package = Package(
       swiftSettings: kernelFlags),
     .target(
       name: "CNN", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "Datasets", "Models"]),
-    .executableTarget(name: "CNNCommand", dependencies: ["CNN"], swiftSettings: kernelFlags),
+    .executableTarget(name: "CNNCommand", dependencies: ["CNN", "Tensors"], swiftSettings: kernelFlags),
     .executableTarget(name: "DefineModelExample", dependencies: ["CNN"]),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
     .testTarget(name: "AutogradTests", dependencies: ["Tensors", "Autograd"]),

@@ -1,8 +1,16 @@
 import CNN
 import Foundation
+import Tensors
 
 /// A wrong command line: printed with a hint to --help, exit status 2.
 struct UsageError: Error, CustomStringConvertible {
+  let message: String
+  init(_ message: String) { self.message = message }
+  var description: String { message }
+}
+
+/// A failure while running (unreadable data, a full disk ...): one line, exit status 1.
+struct RunError: Error, CustomStringConvertible {
   let message: String
   init(_ message: String) { self.message = message }
   var description: String { message }
@@ -19,7 +27,7 @@ struct Arguments {
     while i < args.count {
       let arg = args[i]
       guard arg.hasPrefix("--"), arg.count > 2 else {
-        throw UsageError("unexpected argument '\(arg)'")
+        throw UsageError("unexpected argument \(quoted(arg))")
       }
       var name = String(arg.dropFirst(2))
       var value: String?
@@ -41,7 +49,7 @@ struct Arguments {
         guard values[name] == nil else { throw UsageError("--\(name) is given twice") }
         values[name] = value
       } else {
-        throw UsageError("unknown option '--\(name)'")
+        throw UsageError("unknown option \(quoted("--" + name))")
       }
       i += 1
     }
@@ -53,7 +61,7 @@ struct Arguments {
 
   func int(_ name: String, default d: Int, in range: ClosedRange<Int>) throws -> Int {
     guard let s = values[name] else { return d }
-    guard let v = Int(s) else { throw UsageError("--\(name) expects a whole number, got '\(s)'") }
+    guard let v = Int(s) else { throw UsageError("--\(name) expects a whole number, got \(quoted(s))") }
     guard range.contains(v) else {
       throw UsageError("--\(name) must be between \(range.lowerBound) and \(range.upperBound), got \(v)")
     }
@@ -66,7 +74,7 @@ struct Arguments {
 
   func float(_ name: String, default d: Float, above low: Float, atMost high: Float) throws -> Float {
     guard let s = values[name] else { return d }
-    guard let v = Float(s), v.isFinite else { throw UsageError("--\(name) expects a number, got '\(s)'") }
+    guard let v = Float(s), v.isFinite else { throw UsageError("--\(name) expects a number, got \(quoted(s))") }
     guard v > low, v <= high else { throw UsageError("--\(name) must be above \(low) and at most \(high), got \(s)") }
     return v
   }
@@ -74,9 +82,18 @@ struct Arguments {
   func seed(_ name: String = "seed") throws -> UInt64 {
     guard let s = values[name] else { return 0 }
     guard let v = UInt64(s) else {
-      throw UsageError("--\(name) expects a whole number from 0 to \(UInt64.max), got '\(s)'")
+      throw UsageError("--\(name) expects a whole number from 0 to \(UInt64.max), got \(quoted(s))")
     }
     return v
+  }
+
+  /// --model: a name from the zoo (default `seed`); any other name is a command-line error.
+  func model() throws -> String {
+    let name = values["model"] ?? "seed"
+    guard Zoo.names.contains(name) else {
+      throw UsageError("unknown model \(quoted(name)); choose one of: \(Zoo.names.joined(separator: ", "))")
+    }
+    return name
   }
 
   /// --threads: 1 up to the cores of this machine.

@@ -1,5 +1,6 @@
 import CNN
 import Foundation
+import Tensors
 
 let evaluateHelp = """
   usage: cnn evaluate [options]
@@ -23,8 +24,9 @@ func runEvaluate(_ raw: [String]) throws -> Int32 {
   let limit = try args.optionalInt("limit", in: 1...Int.max)
   Threads.count = try args.threads()
   let checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"
+  let modelName = try args.model()
   let test = try CIFAR10.load(directory: dataDirectory(args), split: .test, limit: limit)
-  let model = try Zoo.model(args.string("model") ?? "seed", inputShape: test.imageShape, classes: test.classNames.count)
+  let model = try Zoo.model(modelName, inputShape: test.imageShape, classes: test.classNames.count)
   model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: false))
   let saved = try model.load(from: checkpoint)
   let start = Date()
@@ -32,7 +34,7 @@ func runEvaluate(_ raw: [String]) throws -> Int32 {
   let seconds = Date().timeIntervalSince(start)
   let cm = ConfusionMatrix(labels: test.labels.map(Int.init), predictions: e.predictions, classNames: test.classNames)
   print(
-    "Checkpoint \(checkpoint) (epoch \(saved.epoch)), \(test.count) test images, \(Int((Double(test.count) / seconds).rounded())) images/s"
+    "Checkpoint \(quoted(checkpoint)) (epoch \(saved.epoch)), \(test.count) test images, \(Int((Double(test.count) / seconds).rounded())) images/s"
   )
   print("test_loss: \(f4(e.loss)) - test_accuracy: \(f4(e.accuracy))")
   print("\nPer-class accuracy:")

@@ -34,7 +34,7 @@ final class ProgressPrinter: TrainingObserver {
         : "ETA: \(Int(eta.rounded()))s"
       let line =
         "\(pad(batch, batches))/\(batches) [\(bar)] - \(timing) - loss: \(f4(loss)) - accuracy: \(f4(accuracy))"
-      FileHandle.standardOutput.write(("\r" + line + (done ? "" : "\u{1B}[K")).data(using: .utf8)!)
+      writeOut("\r" + line + (done ? "" : "\u{1B}[K"))
     } else {
       let step = max(1, batches / 5)
       guard batch % step == 0 || done else { return }
@@ -79,8 +79,7 @@ final class InterruptFlag: @unchecked Sendable {
       self.raised = true
       self.lock.unlock()
       if second { exit(130) }
-      FileHandle.standardError.write(
-        "\ninterrupt: stopping after this batch (Ctrl-C again to quit now)\n".data(using: .utf8)!)
+      printToStandardError("\ninterrupt: stopping after this batch (Ctrl-C again to quit now)")
     }
     s.resume()
     source = s

@@ -11,7 +11,7 @@ let summaryHelp = """
 
 func runSummary(_ raw: [String]) throws -> Int32 {
   let args = try Arguments(raw, options: ["model"], flags: [])
-  let model = try Zoo.model(args.string("model") ?? "seed")
+  let model = try Zoo.model(try args.model())
   print(model.summary(), terminator: "")
   return 0
 }

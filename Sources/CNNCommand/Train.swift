@@ -1,5 +1,6 @@
 import CNN
 import Foundation
+import Tensors
 
 let trainHelp = """
   usage: cnn train [options]
@@ -29,94 +30,145 @@ let trainHelp = """
   130 interrupted (the checkpoint of the last finished epoch is kept).
   """
 
-func runTrain(_ raw: [String]) throws -> Int32 {
-  let args = try Arguments(
-    raw,
-    options: [
-      "data", "model", "epochs", "batch-size", "learning-rate", "seed", "threads", "checkpoint", "metrics", "limit",
-      "test-limit",
-    ],
-    flags: ["resume"])
-  let epochs = try args.int("epochs", default: 10, in: 1...10_000)
-  let batchSize = try args.int("batch-size", default: 32, in: 1...65_536)
-  let learningRate = try args.float("learning-rate", default: 0.001, above: 0, atMost: 10)
-  let seed = try args.seed()
-  Threads.count = try args.threads()
-  let limit = try args.optionalInt("limit", in: 1...Int.max)
-  let testLimit = try args.optionalInt("test-limit", in: 1...Int.max)
-  let modelName = args.string("model") ?? "seed"
-  let checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"
-  let metricsPath = args.string("metrics") ?? checkpointStem(checkpoint) + ".metrics.jsonl"
-  let resume = args.flag("resume")
+/// What `cnn train` was asked to do, validated.
+struct TrainOptions {
+  let epochs: Int
+  let batchSize: Int
+  let learningRate: Float
+  let seed: UInt64
+  let limit: Int?
+  let testLimit: Int?
+  let modelName: String
+  let checkpoint: String
+  let metricsPath: String
+  let resume: Bool
+  let dataDirectory: String
 
-  let dir = dataDirectory(args)
-  let train = try CIFAR10.load(directory: dir, split: .train, limit: limit)
-  let test = try CIFAR10.load(directory: dir, split: .test, limit: testLimit)
-  let model = try Zoo.model(modelName, inputShape: train.imageShape, classes: train.classNames.count, seed: seed)
-  model.compile(optimizer: Adam(learningRate: learningRate), loss: .sparseCategoricalCrossentropy(fromLogits: false))
+  init(_ raw: [String]) throws {
+    let args = try Arguments(
+      raw,
+      options: [
+        "data", "model", "epochs", "batch-size", "learning-rate", "seed", "threads", "checkpoint", "metrics", "limit",
+        "test-limit",
+      ],
+      flags: ["resume"])
+    epochs = try args.int("epochs", default: 10, in: 1...10_000)
+    batchSize = try args.int("batch-size", default: 32, in: 1...65_536)
+    learningRate = try args.float("learning-rate", default: 0.001, above: 0, atMost: 10)
+    seed = try args.seed()
+    Threads.count = try args.threads()
+    limit = try args.optionalInt("limit", in: 1...Int.max)
+    testLimit = try args.optionalInt("test-limit", in: 1...Int.max)
+    modelName = try args.model()
+    checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"
+    metricsPath = args.string("metrics") ?? checkpointStem(checkpoint) + ".metrics.jsonl"
+    resume = args.flag("resume")
+    dataDirectory = CNNCommand.dataDirectory(args)
+  }
+}
+
+func runTrain(_ raw: [String]) throws -> Int32 {
+  let o = try TrainOptions(raw)
+  // Where the results go is checked before the data loads and an epoch is spent.
+  do {
+    try checkWritable(o.checkpoint, what: "the checkpoint")
+    try checkWritable(o.metricsPath, what: "the metrics log")
+  } catch let e as FileError {
+    throw UsageError(e.message)
+  }
+  removeStaleTemporaries(of: o.checkpoint)
+  let train = try CIFAR10.load(directory: o.dataDirectory, split: .train, limit: o.limit)
+  let test = try CIFAR10.load(directory: o.dataDirectory, split: .test, limit: o.testLimit)
+  let model = try Zoo.model(o.modelName, inputShape: train.imageShape, classes: train.classNames.count, seed: o.seed)
+  model.compile(optimizer: Adam(learningRate: o.learningRate), loss: .sparseCategoricalCrossentropy(fromLogits: false))
   let runInfo: [String: String] = [
-    "model": modelName, "seed": String(seed), "batch_size": String(batchSize),
-    "learning_rate": String(learningRate), "train_images": String(train.count),
+    "model": o.modelName, "seed": String(o.seed), "batch_size": String(o.batchSize),
+    "learning_rate": String(o.learningRate), "train_images": String(train.count),
+    "train_fingerprint": train.fingerprint,
   ]
 
   var initialEpoch = 0
-  if resume {
-    guard FileManager.default.fileExists(atPath: checkpoint) else {
-      throw UsageError("--resume: no checkpoint at \(checkpoint) to resume from")
-    }
-    let saved = try model.load(from: checkpoint, restoreOptimizer: true)
-    for (key, value) in runInfo where key != "learning_rate" && saved.metadata[key] != value {
-      throw UsageError(
-        "--resume: the checkpoint was trained with \(key) \(saved.metadata[key] ?? "unknown"), this run has \(value); an exact resume needs the same"
-      )
-    }
-    initialEpoch = saved.epoch
-    print("Resuming from \(checkpoint) after epoch \(initialEpoch)")
-    if initialEpoch >= epochs {
-      print("Nothing to do: the checkpoint already finished \(initialEpoch) of \(epochs) epochs")
+  if o.resume {
+    initialEpoch = try resume(model, o, runInfo: runInfo)
+    if initialEpoch >= o.epochs {
+      print("Nothing to do: the checkpoint already finished \(initialEpoch) of \(o.epochs) epochs")
       return 0
     }
+  } else {
+    try startLog(o.metricsPath)
   }
   print(
-    "Training \(modelName) on \(train.count) images, testing on \(test.count); batch \(batchSize), Adam lr \(learningRate), seed \(seed), \(Threads.count) threads"
+    "Training \(o.modelName) on \(train.count) images, testing on \(test.count); batch \(o.batchSize), Adam lr \(o.learningRate), seed \(o.seed), \(Threads.count) threads"
   )
 
-  let folder = (checkpoint as NSString).deletingLastPathComponent
-  if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-  if !resume && !FileManager.default.createFile(atPath: metricsPath, contents: nil) {
-    throw UsageError("cannot write the metrics log \(metricsPath)")
-  }
-
   let progress = ProgressPrinter()
-  progress.onEpochEnd = { result in
-    try model.save(to: checkpoint, epoch: result.epoch, metadata: runInfo)
-    try appendMetrics(result, to: metricsPath)
-  }
+  progress.onEpochEnd = { result in try saveEpoch(result, model: model, options: o, runInfo: runInfo) }
   let interrupt = InterruptFlag()
   interrupt.install()
   let results = try model.fit(
-    train, epochs: epochs, batchSize: batchSize, seed: seed, initialEpoch: initialEpoch, validation: test,
+    train, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, initialEpoch: initialEpoch, validation: test,
     observer: progress, shouldStop: { interrupt.isRaised })
   if let last = results.last, let acc = last.testAccuracy {
-    print("Test accuracy after epoch \(last.epoch): \(f4(acc)); checkpoint \(checkpoint), metrics \(metricsPath)")
+    print(
+      "Test accuracy after epoch \(last.epoch): \(f4(acc)); checkpoint \(quoted(o.checkpoint)), metrics \(quoted(o.metricsPath))"
+    )
   }
   return 0
+}
+
+/// Loads the checkpoint to resume from and checks that this run continues it exactly: same
+/// model, seed, batch size and training data. Returns the last finished epoch.
+func resume(_ model: Sequential, _ o: TrainOptions, runInfo: [String: String]) throws -> Int {
+  if case .unreachable(let why, _) = pathKind(o.checkpoint) {
+    throw UsageError("--resume: no checkpoint to resume from: \(quoted(o.checkpoint)) \(why)")
+  }
+  let saved = try model.load(from: o.checkpoint, restoreOptimizer: true)
+  for key in ["model", "seed", "batch_size", "train_images"] where saved.metadata[key] != runInfo[key] {
+    throw UsageError(
+      "--resume: the checkpoint was trained with \(key) \(saved.metadata[key] ?? "unknown"), this run has \(runInfo[key]!); an exact resume needs the same"
+    )
+  }
+  switch saved.metadata["train_fingerprint"] {
+  case nil:
+    printToStandardError(
+      "warning: the checkpoint does not record its training data; cannot check that --data is the same")
+  case let f? where f != runInfo["train_fingerprint"]:
+    throw UsageError(
+      "--resume: the checkpoint was trained on other images (data fingerprint \(f), this data \(runInfo["train_fingerprint"]!)); an exact resume needs the same data"
+    )
+  default: break
+  }
+  try repairLog(o.metricsPath, upTo: saved.epoch, savedLine: saved.metadata["metrics"])
+  print("Resuming from \(quoted(o.checkpoint)) after epoch \(saved.epoch)")
+  return saved.epoch
+}
+
+/// The end of an epoch: the checkpoint first (it also holds the epoch's metrics line), then
+/// the line appended to the log. A failure leaves the previous checkpoint, or this one, whole.
+func saveEpoch(_ result: EpochResult, model: Sequential, options o: TrainOptions, runInfo: [String: String]) throws {
+  let line = try metricsLine(result)
+  do {
+    try model.save(to: o.checkpoint, epoch: result.epoch, metadata: runInfo.merging(["metrics": line]) { $1 })
+  } catch {
+    let kept =
+      pathKind(o.checkpoint) == .file
+      ? "the checkpoint file as it was before this epoch is kept" : "no checkpoint was saved"
+    throw RunError("\(error); \(kept)")
+  }
+  do {
+    try appendToFile(Array((line + "\n").utf8), path: o.metricsPath, what: "the metrics log")
+  } catch {
+    throw RunError("\(error); epoch \(result.epoch) is saved with its metrics line, which --resume writes back")
+  }
 }
 
 func checkpointStem(_ path: String) -> String {
   path.hasSuffix(".safetensors") ? String(path.dropLast(".safetensors".count)) : path
 }
 
-func appendMetrics(_ r: EpochResult, to path: String) throws {
+func metricsLine(_ r: EpochResult) throws -> String {
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.sortedKeys]
   encoder.keyEncodingStrategy = .convertToSnakeCase
-  var line = try encoder.encode(r)
-  line.append(0x0A)
-  guard let handle = FileHandle(forWritingAtPath: path) else {
-    throw UsageError("cannot write the metrics log \(path)")
-  }
-  defer { try? handle.close() }
-  try handle.seekToEnd()
-  try handle.write(contentsOf: line)
+  return String(decoding: try encoder.encode(r), as: UTF8.self)
 }

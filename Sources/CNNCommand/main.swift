@@ -1,11 +1,15 @@
 import CNN
 import Foundation
+import Tensors
 
 #if canImport(Glibc)
   import Glibc
 #endif
 
+guardStandardDescriptors()
 setvbuf(stdout, nil, _IOLBF, 0)
+// A closed pipe on standard output is reported by `finish`, not by a silent death mid-save.
+signal(SIGPIPE, SIG_IGN)
 
 let usage = """
   cnn: train and evaluate convolutional networks on CIFAR-10, in Swift.
@@ -21,14 +25,14 @@ let usage = """
   Run 'cnn <command> --help' for a command's options.
   """
 
-func printError(_ message: String) {
-  FileHandle.standardError.write(("error: " + message + "\n").data(using: .utf8)!)
-}
-
 let args = Array(CommandLine.arguments.dropFirst())
-guard let command = args.first, !["--help", "-h", "help"].contains(command) else {
+guard let command = args.first else {
+  printToStandardError(usage)
+  finish(2)
+}
+if ["--help", "-h", "help"].contains(command) {
   print(usage)
-  exit(args.isEmpty ? 2 : 0)
+  finish(0)
 }
 let rest = Array(args.dropFirst())
 let commands: [String: (help: String, run: ([String]) throws -> Int32)] = [
@@ -38,22 +42,22 @@ let commands: [String: (help: String, run: ([String]) throws -> Int32)] = [
   "bench": (benchHelp, runBench),
 ]
 guard let entry = commands[command] else {
-  printError("unknown command '\(command)'; commands are train, evaluate, summary, bench (see cnn --help)")
-  exit(2)
+  printError("unknown command \(quoted(command)); commands are train, evaluate, summary, bench (see cnn --help)")
+  finish(2)
 }
 if rest.contains("--help") || rest.contains("-h") {
   print(entry.help)
-  exit(0)
+  finish(0)
 }
 do {
-  exit(try entry.run(rest))
+  finish(try entry.run(rest))
 } catch let e as UsageError {
   printError("\(e.message) (see cnn \(command) --help)")
-  exit(2)
+  finish(2)
 } catch TrainingError.interrupted(let epoch) {
   printError("interrupted during epoch \(epoch); the last saved checkpoint is intact")
-  exit(130)
+  finish(130)
 } catch {
   printError("\(error)")
-  exit(1)
+  finish(1)
 }

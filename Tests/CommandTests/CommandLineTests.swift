@@ -78,7 +78,7 @@ final class CommandLineTests: XCTestCase {
     let truncated = try cnn(["train", "--data", dir])
     XCTAssertEqual(truncated.status, 1)
     XCTAssertTrue(
-      truncated.err.contains("data_batch_2.bin has 6246 bytes, not a multiple of the 3073-byte record"), truncated.err)
+      truncated.err.contains("data_batch_2.bin' has 6246 bytes, not a multiple of the 3073-byte record"), truncated.err)
 
     try writeSyntheticCIFAR(dir, train: 4, test: 4)
     var test = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/test_batch.bin")))
@@ -86,7 +86,7 @@ final class CommandLineTests: XCTestCase {
     try Data(test).write(to: URL(fileURLWithPath: dir + "/test_batch.bin"))
     let label = try cnn(["train", "--data", dir])
     XCTAssertEqual(label.status, 1)
-    XCTAssertTrue(label.err.contains("test_batch.bin: record 1 has label 12, but labels run 0...9"), label.err)
+    XCTAssertTrue(label.err.contains("test_batch.bin': record 1 has label 12, but labels run 0...9"), label.err)
   }
 
   func testBadCheckpointsFail() throws {
@@ -114,7 +114,7 @@ final class CommandLineTests: XCTestCase {
       "--metrics", dir,
     ])
     XCTAssertEqual(metrics.status, 2, metrics.err)
-    XCTAssertTrue(metrics.err.contains("cannot write the metrics log \(dir)"), metrics.err)
+    XCTAssertTrue(metrics.err.contains("the metrics log '\(dir)' is a directory"), metrics.err)
     XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/m.safetensors"))
     let resumeMissing = try cnn(["train", "--data", dir, "--resume", "--checkpoint", dir + "/none.safetensors"])
     XCTAssertEqual(resumeMissing.status, 2)

@@ -73,7 +73,7 @@ final class TrainingRunTests: XCTestCase {
 
     let resumed = try cnn(common + ["--checkpoint", ck, "--resume"])
     XCTAssertEqual(resumed.status, 0, resumed.err)
-    XCTAssertTrue(resumed.out.contains("Resuming from \(ck) after epoch \(savedEpoch)"), resumed.out)
+    XCTAssertTrue(resumed.out.contains("Resuming from '\(ck)' after epoch \(savedEpoch)"), resumed.out)
     let a = try readWeights(dir + "/straight.safetensors")
     let b = try readWeights(ck)
     XCTAssertEqual(Set(a.keys), Set(b.keys))

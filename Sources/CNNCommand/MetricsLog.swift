@@ -1,0 +1,52 @@
+import CNN
+import Foundation
+import Tensors
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The JSON-lines metrics log of `cnn train`: one object per finished epoch.
+
+/// A new run starts an empty log (created, or emptied if it exists).
+func startLog(_ path: String) throws {
+  let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+  guard fd >= 0 else {
+    throw RunError("cannot write the metrics log \(quoted(path)): \(String(cString: strerror(errno)))")
+  }
+  close(fd)
+}
+
+/// A resumed run makes the log agree with its checkpoint: lines of epochs after the
+/// checkpoint's are dropped (they will be trained again), and the checkpoint's own epoch line,
+/// which the checkpoint keeps, is written back if the log lost it (deleted, or a failed write).
+/// A log that is not a regular file (a device, a pipe) is left alone.
+func repairLog(_ path: String, upTo epoch: Int, savedLine: String?) throws {
+  var lines: [String] = []
+  switch pathKind(path) {
+  case .file:
+    let text = String(decoding: try readFile(path, what: "the metrics log"), as: UTF8.self)
+    lines = text.split(separator: "\n").map(String.init)
+  case .unreachable(_, let missing) where missing: break
+  default: return
+  }
+  var repaired = lines.filter { lineEpoch($0).map { $0 <= epoch } ?? true }
+  let dropped = lines.count - repaired.count
+  var restored = false
+  if let savedLine, lineEpoch(savedLine) == epoch, !repaired.contains(where: { lineEpoch($0) == epoch }) {
+    repaired.append(savedLine)
+    restored = true
+  }
+  guard dropped > 0 || restored || pathKind(path) != .file else { return }
+  try writeAtomically(Array(repaired.map { $0 + "\n" }.joined().utf8), to: path, what: "the metrics log")
+  if dropped > 0 { print("Metrics log: dropped \(dropped) line(s) of epochs after \(epoch), which are trained again") }
+  if restored { print("Metrics log: wrote back epoch \(epoch)'s line from the checkpoint") }
+}
+
+/// The `epoch` of one log line, nil if the line is not a JSON object with a whole-number epoch.
+func lineEpoch(_ line: String) -> Int? {
+  guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+  return (object["epoch"] as? NSNumber).flatMap { Int(exactly: $0.doubleValue) }
+}
