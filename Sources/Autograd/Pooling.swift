@@ -232,7 +232,7 @@ public func avgPool2d(
 /// Calls body(o, cells) for each window of image n: o is the output offset, and `cells` the
 /// input offsets of the window's real (unpadded) cells, in row-major window order.
 @inline(__always)
-private func forEachWindow(_ g: WindowGeometry, _ n: Int, _ body: (Int, WindowCells) -> Void) {
+func forEachWindow(_ g: WindowGeometry, _ n: Int, _ body: (Int, WindowCells) -> Void) {
   for oy in 0..<g.outH {
     for ox in 0..<g.outW {
       let top = oy * g.strideH - g.padTop
@@ -247,7 +247,7 @@ private func forEachWindow(_ g: WindowGeometry, _ n: Int, _ body: (Int, WindowCe
 }
 
 /// The input offsets of a window's real cells: rows × columns of one image, row by row.
-private struct WindowCells: Sequence {
+struct WindowCells: Sequence {
   let base: Int, rowStride: Int, channels: Int
   let rows: Range<Int>, columns: Range<Int>
 
@@ -273,7 +273,7 @@ private struct WindowCells: Sequence {
   }
 }
 
-private func poolGeometry(
+func poolGeometry(
   _ x: Variable, _ pool: (Int, Int), _ strides: (Int, Int), _ padding: Padding
 ) throws -> WindowGeometry {
   guard x.shape.count == 4 else { throw ShapeError("pooling expects an NHWC input, got shape \(x.shape)") }
