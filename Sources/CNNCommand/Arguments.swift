@@ -96,6 +96,22 @@ struct Arguments {
     return name
   }
 
+  /// --pooling (default max) with --pooling-k for avgtopk and --pooling-p for lp: the zoo
+  /// model's pooling layers. `recorded`, a checkpoint's choice, is the default when given.
+  func pooling(recorded: PoolingChoice? = nil) throws -> PoolingChoice {
+    let name = values["pooling"]
+    if let name, !PoolingChoice.names.contains(name) {
+      throw UsageError("unknown pooling \(quoted(name)); choose one of: \(PoolingChoice.names.joined(separator: ", "))")
+    }
+    let kind = name ?? recorded.map { "\($0)".prefix { $0 != "(" } }.map(String.init) ?? "max"
+    if values["pooling-k"] != nil && kind != "avgtopk" { throw UsageError("--pooling-k goes with --pooling avgtopk") }
+    if values["pooling-p"] != nil && kind != "lp" { throw UsageError("--pooling-p goes with --pooling lp") }
+    if name == nil, let recorded, values["pooling-k"] == nil, values["pooling-p"] == nil { return recorded }
+    let k = try int("pooling-k", default: 2, in: 1...4)
+    let p = try float("pooling-p", default: 2, above: 0, atMost: 100)
+    return PoolingChoice(name: kind, k: k, p: p)!
+  }
+
   /// --threads: 1 up to the cores of this machine.
   func threads() throws -> Int {
     try int("threads", default: Threads.available, in: 1...Threads.available)

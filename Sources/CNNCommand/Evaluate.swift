@@ -12,21 +12,33 @@ let evaluateHelp = """
     --data DIR          cifar-10-batches-bin directory (default: $CIFAR10_DIR, else
                         Datasets/cifar-10-batches-bin)
     --checkpoint PATH   checkpoint to evaluate (default runs/model.safetensors)
-    --model NAME        the checkpoint's model: seed (default) or tiny
+    --model NAME        the checkpoint's model, seed or tiny (default: the model the
+                        checkpoint records, else seed)
+    --pooling KIND      its pooling, as in cnn train (default: what the checkpoint records)
+    --pooling-k N, --pooling-p X
     --batch-size N      images per forward pass (default 100)
     --limit N           evaluate on the first N test images only
     --threads N         threads, 1 to the number of cores (default: all)
   """
 
 func runEvaluate(_ raw: [String]) throws -> Int32 {
-  let args = try Arguments(raw, options: ["data", "checkpoint", "model", "batch-size", "limit", "threads"], flags: [])
+  let args = try Arguments(
+    raw,
+    options: [
+      "data", "checkpoint", "model", "batch-size", "limit", "threads", "pooling", "pooling-k", "pooling-p",
+    ], flags: [])
   let batchSize = try args.int("batch-size", default: 100, in: 1...65_536)
   let limit = try args.optionalInt("limit", in: 1...Int.max)
   Threads.count = try args.threads()
   let checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"
-  let modelName = try args.model()
+  // What the checkpoint records of its model fills in what the command line leaves out; a
+  // checkpoint that cannot be read is reported by the load below.
+  let recorded = (try? SafeTensors.read(checkpoint))?.metadata ?? [:]
+  var modelName = try args.model()
+  if args.string("model") == nil, let name = recorded["model"], Zoo.names.contains(name) { modelName = name }
+  let pooling = try args.pooling(recorded: recorded["pooling"].flatMap(PoolingChoice.init(recorded:)))
   let test = try CIFAR10.load(directory: dataDirectory(args), split: .test, limit: limit)
-  let model = try Zoo.model(modelName, inputShape: test.imageShape, classes: test.classNames.count)
+  let model = try Zoo.model(modelName, inputShape: test.imageShape, classes: test.classNames.count, pooling: pooling)
   model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: false))
   let saved = try model.load(from: checkpoint)
   let start = Date()

@@ -1,17 +1,19 @@
 import CNN
 
 let summaryHelp = """
-  usage: cnn summary [--model NAME]
+  usage: cnn summary [--model NAME] [--pooling KIND]
 
   Prints the model's layers, output shapes and parameter counts, as Keras's summary().
 
   options:
-    --model NAME   seed (default: the tutorials' CIFAR-10 CNN) or tiny
+    --model NAME     seed (default: the tutorials' CIFAR-10 CNN) or tiny
+    --pooling KIND   max (default), average, min, mixed, lp or avgtopk (see cnn train --help),
+                     with --pooling-k N or --pooling-p X
   """
 
 func runSummary(_ raw: [String]) throws -> Int32 {
-  let args = try Arguments(raw, options: ["model"], flags: [])
-  let model = try Zoo.model(try args.model())
+  let args = try Arguments(raw, options: ["model", "pooling", "pooling-k", "pooling-p"], flags: [])
+  let model = try Zoo.model(try args.model(), pooling: try args.pooling())
   print(model.summary(), terminator: "")
   return 0
 }

@@ -12,6 +12,10 @@ let trainHelp = """
     --data DIR             cifar-10-batches-bin directory (default: $CIFAR10_DIR, else
                            Datasets/cifar-10-batches-bin; Scripts/get-cifar10.sh fetches it)
     --model NAME           seed (default: the tutorials' CIFAR-10 CNN) or tiny
+    --pooling KIND         the model's pooling layers (2x2, stride 2): max (default),
+                           average, min, mixed (learned max-average mix), lp or avgtopk
+    --pooling-k N          k of avgtopk: the mean of the k largest of 4 values (default 2)
+    --pooling-p X          p of lp: (sum of x^p)^(1/p), as PyTorch's LPPool2d (default 2)
     --epochs N             epochs to train (default 10)
     --batch-size N         images per step (default 32)
     --learning-rate X      Adam's learning rate (default 0.001)
@@ -39,6 +43,7 @@ struct TrainOptions {
   let limit: Int?
   let testLimit: Int?
   let modelName: String
+  let pooling: PoolingChoice
   let checkpoint: String
   let metricsPath: String
   let resume: Bool
@@ -49,7 +54,7 @@ struct TrainOptions {
       raw,
       options: [
         "data", "model", "epochs", "batch-size", "learning-rate", "seed", "threads", "checkpoint", "metrics", "limit",
-        "test-limit",
+        "test-limit", "pooling", "pooling-k", "pooling-p",
       ],
       flags: ["resume"])
     epochs = try args.int("epochs", default: 10, in: 1...10_000)
@@ -60,6 +65,7 @@ struct TrainOptions {
     limit = try args.optionalInt("limit", in: 1...Int.max)
     testLimit = try args.optionalInt("test-limit", in: 1...Int.max)
     modelName = try args.model()
+    pooling = try args.pooling()
     checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"
     metricsPath = args.string("metrics") ?? checkpointStem(checkpoint) + ".metrics.jsonl"
     resume = args.flag("resume")
@@ -79,12 +85,13 @@ func runTrain(_ raw: [String]) throws -> Int32 {
   removeStaleTemporaries(of: o.checkpoint)
   let train = try CIFAR10.load(directory: o.dataDirectory, split: .train, limit: o.limit)
   let test = try CIFAR10.load(directory: o.dataDirectory, split: .test, limit: o.testLimit)
-  let model = try Zoo.model(o.modelName, inputShape: train.imageShape, classes: train.classNames.count, seed: o.seed)
+  let model = try Zoo.model(
+    o.modelName, inputShape: train.imageShape, classes: train.classNames.count, seed: o.seed, pooling: o.pooling)
   model.compile(optimizer: Adam(learningRate: o.learningRate), loss: .sparseCategoricalCrossentropy(fromLogits: false))
   let runInfo: [String: String] = [
     "model": o.modelName, "seed": String(o.seed), "batch_size": String(o.batchSize),
     "learning_rate": String(o.learningRate), "train_images": String(train.count),
-    "train_fingerprint": train.fingerprint,
+    "train_fingerprint": train.fingerprint, "pooling": "\(o.pooling)",
   ]
 
   var initialEpoch = 0
@@ -98,7 +105,7 @@ func runTrain(_ raw: [String]) throws -> Int32 {
     try startLog(o.metricsPath)
   }
   print(
-    "Training \(o.modelName) on \(train.count) images, testing on \(test.count); batch \(o.batchSize), Adam lr \(o.learningRate), seed \(o.seed), \(Threads.count) threads"
+    "Training \(o.modelName)\(o.pooling == .max ? "" : " with \(o.pooling) pooling") on \(train.count) images, testing on \(test.count); batch \(o.batchSize), Adam lr \(o.learningRate), seed \(o.seed), \(Threads.count) threads"
   )
 
   let progress = ProgressPrinter()
@@ -122,13 +129,15 @@ func resume(_ model: Sequential, _ o: TrainOptions, runInfo: [String: String]) t
   if case .unreachable(let why, _) = pathKind(o.checkpoint) {
     throw UsageError("--resume: no checkpoint to resume from: \(quoted(o.checkpoint)) \(why)")
   }
-  let saved = try model.load(from: o.checkpoint, restoreOptimizer: true)
-  for key in ["model", "seed", "batch_size", "train_images"] where saved.metadata[key] != runInfo[key] {
+  // The run's settings are compared first: a checkpoint of another model would not load.
+  // Checkpoints written before the pooling was recorded used max pooling.
+  let recorded = try SafeTensors.read(o.checkpoint).metadata.merging(["pooling": "max"]) { old, _ in old }
+  for key in ["model", "seed", "batch_size", "train_images", "pooling"] where recorded[key] != runInfo[key] {
     throw UsageError(
-      "--resume: the checkpoint was trained with \(key) \(saved.metadata[key] ?? "unknown"), this run has \(runInfo[key]!); an exact resume needs the same"
+      "--resume: the checkpoint was trained with \(key) \(recorded[key] ?? "unknown"), this run has \(runInfo[key]!); an exact resume needs the same"
     )
   }
-  switch saved.metadata["train_fingerprint"] {
+  switch recorded["train_fingerprint"] {
   case nil:
     printToStandardError(
       "warning: the checkpoint does not record its training data; cannot check that --data is the same")
@@ -138,6 +147,7 @@ func resume(_ model: Sequential, _ o: TrainOptions, runInfo: [String: String]) t
     )
   default: break
   }
+  let saved = try model.load(from: o.checkpoint, restoreOptimizer: true)
   try repairLog(o.metricsPath, upTo: saved.epoch, savedLine: saved.metadata["metrics"])
   print("Resuming from \(quoted(o.checkpoint)) after epoch \(saved.epoch)")
   return saved.epoch

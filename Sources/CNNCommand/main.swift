@@ -21,6 +21,7 @@ let usage = """
     evaluate   test accuracy, per-class accuracy and confusion matrix of a checkpoint
     summary    print a model's layers, output shapes and parameter counts
     bench      measure kernel and training speed on this machine
+    pool       apply a pooling to a matrix and print both as tables
 
   Run 'cnn <command> --help' for a command's options.
   """
@@ -40,9 +41,10 @@ let commands: [String: (help: String, run: ([String]) throws -> Int32)] = [
   "evaluate": (evaluateHelp, runEvaluate),
   "summary": (summaryHelp, runSummary),
   "bench": (benchHelp, runBench),
+  "pool": (poolHelp, runPool),
 ]
 guard let entry = commands[command] else {
-  printError("unknown command \(quoted(command)); commands are train, evaluate, summary, bench (see cnn --help)")
+  printError("unknown command \(quoted(command)); commands are train, evaluate, summary, bench, pool (see cnn --help)")
   finish(2)
 }
 if rest.contains("--help") || rest.contains("-h") {

@@ -6,16 +6,18 @@ public enum Zoo {
   /// Conv2D 64 → MaxPooling2D → Flatten → Dense 64 → Dense 10 with softmax, trained with
   /// sparse cross-entropy on the probabilities, as the Keras original.
   /// `tiny`: a small CNN for quick tests.
-  public static func model(_ name: String, inputShape: [Int] = [32, 32, 3], classes: Int = 10, seed: UInt64 = 0)
-    throws -> Sequential
-  {
+  /// `pooling` replaces the max pooling layers (`cnn train --pooling`).
+  public static func model(
+    _ name: String, inputShape: [Int] = [32, 32, 3], classes: Int = 10, seed: UInt64 = 0,
+    pooling: PoolingChoice = .max
+  ) throws -> Sequential {
     switch name {
     case "seed":
       return try Sequential(inputShape: inputShape, seed: seed) {
         Conv2D(filters: 32, kernelSize: (3, 3), activation: .relu)
-        MaxPooling2D(poolSize: (2, 2))
+        pooling.layer()
         Conv2D(filters: 64, kernelSize: (3, 3), activation: .relu)
-        MaxPooling2D(poolSize: (2, 2))
+        pooling.layer()
         Flatten()
         Dense(units: 64, activation: .relu)
         Dense(units: classes, activation: .softmax)
@@ -23,12 +25,73 @@ public enum Zoo {
     case "tiny":
       return try Sequential(inputShape: inputShape, seed: seed) {
         Conv2D(filters: 8, kernelSize: (3, 3), strides: (2, 2), activation: .relu)
-        MaxPooling2D(poolSize: (2, 2))
+        pooling.layer()
         Flatten()
         Dense(units: classes, activation: .softmax)
       }
     default:
       throw ModelError("unknown model '\(name)'; choose one of: \(names.joined(separator: ", "))")
+    }
+  }
+}
+
+/// The pooling layers of a zoo model: 2×2 windows with stride 2, of any kind the framework has.
+public enum PoolingChoice: Equatable, Sendable, CustomStringConvertible {
+  case max, average, min
+  /// Mixed max-average pooling with a learned λ.
+  case mixed
+  case lp(p: Float)
+  case avgTopK(k: Int)
+
+  public static let names = ["max", "average", "min", "mixed", "lp", "avgtopk"]
+
+  /// The choice named `name` (one of `names`), with k for avgtopk and p for lp.
+  public init?(name: String, k: Int = 2, p: Float = 2) {
+    switch name {
+    case "max": self = .max
+    case "average": self = .average
+    case "min": self = .min
+    case "mixed": self = .mixed
+    case "lp": self = .lp(p: p)
+    case "avgtopk": self = .avgTopK(k: k)
+    default: return nil
+    }
+  }
+
+  /// A new 2×2 pooling layer of this kind.
+  public func layer() -> any Layer {
+    switch self {
+    case .max: return MaxPooling2D(poolSize: (2, 2))
+    case .average: return AveragePooling2D(poolSize: (2, 2))
+    case .min: return MinPooling2D(poolSize: (2, 2))
+    case .mixed: return MixedPooling2D(.learned(), poolSize: (2, 2))
+    case .lp(let p): return LpPooling2D(p: p, poolSize: (2, 2))
+    case .avgTopK(let k): return AvgTopKPooling2D(k: k, poolSize: (2, 2))
+    }
+  }
+
+  /// "max", "lp(p=3)", "avgtopk(k=2)": how checkpoints record it.
+  public var description: String {
+    switch self {
+    case .max: return "max"
+    case .average: return "average"
+    case .min: return "min"
+    case .mixed: return "mixed"
+    case .lp(let p): return "lp(p=\(p))"
+    case .avgTopK(let k): return "avgtopk(k=\(k))"
+    }
+  }
+
+  /// The choice a checkpoint's "pooling" metadata names (see `description`).
+  public init?(recorded text: String) {
+    if let c = PoolingChoice(name: text) {
+      self = c
+    } else if text.hasPrefix("lp(p="), text.hasSuffix(")"), let p = Float(text.dropFirst(5).dropLast()) {
+      self = .lp(p: p)
+    } else if text.hasPrefix("avgtopk(k="), text.hasSuffix(")"), let k = Int(text.dropFirst(10).dropLast()) {
+      self = .avgTopK(k: k)
+    } else {
+      return nil
     }
   }
 }

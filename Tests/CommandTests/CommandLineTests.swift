@@ -8,7 +8,7 @@ final class CommandLineTests: XCTestCase {
     let top = try cnn(["--help"])
     XCTAssertEqual(top.status, 0)
     XCTAssertTrue(top.out.contains("commands:"))
-    for c in ["train", "evaluate", "summary", "bench"] {
+    for c in ["train", "evaluate", "summary", "bench", "pool"] {
       let r = try cnn([c, "--help"])
       XCTAssertEqual(r.status, 0, c)
       XCTAssertTrue(r.out.contains("usage: cnn \(c)"), r.out)
@@ -99,12 +99,14 @@ final class CommandLineTests: XCTestCase {
     let bad = try cnn(["evaluate", "--data", dir, "--checkpoint", dir + "/bad.safetensors"])
     XCTAssertEqual(bad.status, 1)
     XCTAssertTrue(bad.err.contains("header length"), bad.err)
-    // A tiny-model checkpoint given to the seed model: names the mismatch.
+    // A tiny-model checkpoint evaluates as the model it records; given to the seed model by
+    // --model, the mismatch is named.
     let trained = try cnn([
       "train", "--data", dir, "--model", "tiny", "--epochs", "1", "--checkpoint", dir + "/tiny.safetensors",
     ])
     XCTAssertEqual(trained.status, 0, trained.err)
-    let wrong = try cnn(["evaluate", "--data", dir, "--checkpoint", dir + "/tiny.safetensors"])
+    XCTAssertEqual(try cnn(["evaluate", "--data", dir, "--checkpoint", dir + "/tiny.safetensors"]).status, 0)
+    let wrong = try cnn(["evaluate", "--data", dir, "--checkpoint", dir + "/tiny.safetensors", "--model", "seed"])
     XCTAssertEqual(wrong.status, 1)
     XCTAssertTrue(
       wrong.err.contains("conv2d.kernel has shape [3, 3, 3, 8], the model expects [3, 3, 3, 32]"), wrong.err)

@@ -234,18 +234,23 @@ final class ReliabilityTests: XCTestCase {
       ("--epochs", numbers), ("--batch-size", numbers), ("--limit", numbers), ("--test-limit", numbers),
       ("--threads", numbers), ("--seed", numbers), ("--learning-rate", numbers + ["nan", "inf"]),
       ("--steps", numbers), ("--resume", []), ("--help", []), ("--frob", []),
+      ("--pooling", PoolingChoice.names + ["median", ""]), ("--pooling-k", numbers), ("--pooling-p", numbers),
+      ("--matrix", ["1 2; 3 4", "1 x", ";", "1 2; 3", ""]), ("--example", ["table", "line", "nope"]),
+      ("--file", paths), ("--k", numbers), ("--p", numbers), ("--lambda", numbers), ("--global", []),
+      ("--pool-size", numbers), ("--detect-vertical-lines", []),
     ]
     let redirects = ["", "", "", ">/dev/full", "2>/dev/full", ">&-", "2>&-"]
     var rng = SeededRandom(seed: 2026)
     var statuses: [Int32: Int] = [:]
     for _ in 0..<200 {
-      var args = [["train", "evaluate", "summary", "fly"][rng.nextInt(below: 4)]]
+      var args = [["train", "evaluate", "summary", "pool", "fly"][rng.nextInt(below: 5)]]
       for _ in 0..<rng.nextInt(below: 5) {
         let (name, values) = options[rng.nextInt(below: options.count)]
         args.append(name)
         if !values.isEmpty { args.append(values[rng.nextInt(below: values.count)]) }
       }
       if args[0] == "train" { args += ["--model", "tiny", "--epochs", "1"] }
+      if args[0] == "pool" && rng.nextInt(below: 2) == 0 { args += ["--example", "table"] }
       let redirect = redirects[rng.nextInt(below: redirects.count)]
       let r = try shell(args, redirect: redirect)
       statuses[r.status, default: 0] += 1
