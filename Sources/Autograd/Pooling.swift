@@ -34,9 +34,10 @@ public func maxPool2d(
 
 /// 2×2 windows with stride 2 and no padding over channels in multiples of 8: the windows
 /// tile the input (but for an odd last row or column), and 8 channels fill a SIMD vector.
+/// `same` padding of an odd size puts the last window half outside: that takes the reference.
 public func isTiled2x2(_ g: WindowGeometry) -> Bool {
   g.windowH == 2 && g.windowW == 2 && g.strideH == 2 && g.strideW == 2 && g.padTop == 0 && g.padLeft == 0
-    && g.channels % 8 == 0
+    && 2 * g.outH <= g.height && 2 * g.outW <= g.width && g.channels % 8 == 0
 }
 
 /// Max pooling forward on the SIMD path (`isTiled2x2`): y gets each window's maximum, the

@@ -71,10 +71,17 @@ public func avgTopKPool2d(_ x: Variable, k: Int, pool: (Int, Int), strides: (Int
         let n = values.count
         let share = 1 / Float(Swift.min(k, n))
         var sum: Float = 0
-        for i in 0..<n {
-          var rank = 0
-          for j in 0..<n where values[j] > values[i] || (values[j] == values[i] && j < i) { rank += 1 }
-          w[i] = rank < k ? share : 0
+        if n <= 64 {
+          for i in 0..<n {
+            var rank = 0
+            for j in 0..<n where values[j] > values[i] || (values[j] == values[i] && j < i) { rank += 1 }
+            w[i] = rank < k ? share : 0
+          }
+        } else {
+          // Large (global) windows: the same order by a sort, larger first, earlier first on ties.
+          let order = (0..<n).sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
+          for i in 0..<n { w[i] = 0 }
+          for i in order.prefix(k) { w[i] = share }
         }
         for i in 0..<n where w[i] != 0 { sum += values[i] }
         return sum / Float(Swift.min(k, n))
@@ -129,7 +136,7 @@ public enum MixingWeight {
 
 /// Mixed pooling: λ · max + (1 − λ) · average over each window's real cells. The largest cell
 /// (the first on ties) gets λ of the gradient and every cell (1 − λ)/count; a learned λ gets
-/// Σ dy · (max − average), where λ lies in [0, 1].
+/// Σ dy · (max − average).
 public func mixedPool2d(
   _ x: Variable, lambda: MixingWeight, pool: (Int, Int), strides: (Int, Int), padding: Padding
 ) throws -> Variable {
@@ -146,7 +153,7 @@ public func mixedPool2d(
     lambdaOf = { _, ch in values[values.count == 1 ? 0 : ch] }
     if v.requiresGrad { learned = v }
   case .random(let seed):
-    let hashes = imageHashes(x.value.data, g)
+    let hashes = imageHashes(x.value)
     let windowsPerImage = g.outH * g.outW
     lambdaOf = { window, ch in
       randomBit(seed, hashes[window / windowsPerImage], window % windowsPerImage, ch) ? 1 : 0
@@ -203,7 +210,7 @@ func mixedPool2x2(
     consider(v.1, 1)
     consider(v.2, 2)
     consider(v.3, 3)
-    let average = (((v.0 + v.1) + v.2) + v.3) / four
+    let average = ((((V8(repeating: 0) + v.0) + v.1) + v.2) + v.3) / four
     let share = (one - l) / four
     let lead = share + l
     UnsafeMutableRawPointer(y + o + ch).storeBytes(of: l * best + (one - l) * average, as: V8.self)
@@ -217,10 +224,11 @@ func mixedPool2x2(
   }
 }
 
-/// Σ dy · (max − average) over the batch and windows, per channel or summed over channels, and
-/// 0 where the clamped λ sits outside [0, 1]. Images are summed in order: the same with any
-/// number of threads.
+/// Σ dy · (max − average) over the batch and windows, per channel or summed over channels. It
+/// passes through the clamp to [0, 1] (straight through), so a λ pushed outside can come back.
+/// Images are summed in order: the same with any number of threads.
 private func lambdaGradient(_ dy: Tensor, _ spread: Tensor, _ lambda: Variable) -> Tensor {
+  guard dy.count > 0 else { return Tensor(zeros: lambda.shape) }
   let c = dy.shape[3]
   let perImage = dy.count / dy.shape[0]
   let partial = Tensor(zeros: [dy.shape[0], c])
@@ -233,31 +241,7 @@ private func lambdaGradient(_ dy: Tensor, _ spread: Tensor, _ lambda: Variable) 
   for n in 0..<dy.shape[0] {
     for ch in 0..<c { grad.data[grad.count == 1 ? 0 : ch] += partial.data[n * c + ch] }
   }
-  for i in 0..<grad.count where !(0...1).contains(lambda.value[i]) { grad.data[i] = 0 }
   return grad
-}
-
-/// A 64-bit hash of each image's values (FNV-1a over their bits).
-private func imageHashes(_ x: UnsafePointer<Float>, _ g: WindowGeometry) -> [UInt64] {
-  let size = g.height * g.width * g.channels
-  var hashes = [UInt64](repeating: 0, count: g.batch)
-  hashes.withUnsafeMutableBufferPointer { out in
-    parallelFor(g.batch) { n in
-      var h: UInt64 = 0xcbf2_9ce4_8422_2325
-      for i in 0..<size { h = (h ^ UInt64(x[n * size + i].bitPattern)) &* 0x100_0000_01b3 }
-      out[n] = h
-    }
-  }
-  return hashes
-}
-
-/// One pseudo-random bit from four numbers (SplitMix64's finaliser over their mix).
-private func randomBit(_ seed: UInt64, _ image: UInt64, _ window: Int, _ channel: Int) -> Bool {
-  var z = seed &+ image &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(window) &* 0xD1B5_4A32_D192_ED03
-  z = z &+ UInt64(channel) &* 0x8CB9_2BA7_2F3D_8DD7
-  z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-  z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-  return (z ^ (z >> 31)) >> 63 == 1
 }
 
 // MARK: - Lp

@@ -10,7 +10,7 @@ import Tensors
 
 /// The JSON-lines metrics log of `cnn train`: one object per finished epoch.
 
-/// A new run starts an empty log (created, or emptied if it exists).
+/// A new run empties the log (or creates it) at its first save.
 func startLog(_ path: String) throws {
   let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
   guard fd >= 0 else {
@@ -20,28 +20,33 @@ func startLog(_ path: String) throws {
 }
 
 /// A resumed run makes the log agree with its checkpoint: lines of epochs after the
-/// checkpoint's are dropped (they will be trained again), and the checkpoint's own epoch line,
-/// which the checkpoint keeps, is written back if the log lost it (deleted, or a failed write).
-/// A log that is not a regular file (a device, a pipe) is left alone.
+/// checkpoint's are dropped (they will be trained again), so are lines that are not whole
+/// (a write cut short), and the checkpoint's own epoch line, which the checkpoint keeps, is
+/// written back if the log lost it (deleted, or a failed write). A log that is not a regular
+/// file (a device, a pipe) is left alone.
 func repairLog(_ path: String, upTo epoch: Int, savedLine: String?) throws {
   var lines: [String] = []
+  var unterminated = false
   switch pathKind(path) {
   case .file:
-    let text = String(decoding: try readFile(path, what: "the metrics log"), as: UTF8.self)
+    let text = String(decoding: try readFile(path, what: "the metrics log", limit: 1 << 30), as: UTF8.self)
     lines = text.split(separator: "\n").map(String.init)
+    unterminated = !text.isEmpty && !text.hasSuffix("\n")
   case .unreachable(_, let missing) where missing: break
   default: return
   }
-  var repaired = lines.filter { lineEpoch($0).map { $0 <= epoch } ?? true }
+  var repaired = lines.filter { lineEpoch($0).map { $0 <= epoch } ?? false }
   let dropped = lines.count - repaired.count
   var restored = false
   if let savedLine, lineEpoch(savedLine) == epoch, !repaired.contains(where: { lineEpoch($0) == epoch }) {
     repaired.append(savedLine)
     restored = true
   }
-  guard dropped > 0 || restored || pathKind(path) != .file else { return }
+  guard dropped > 0 || restored || unterminated || pathKind(path) != .file else { return }
   try writeAtomically(Array(repaired.map { $0 + "\n" }.joined().utf8), to: path, what: "the metrics log")
-  if dropped > 0 { print("Metrics log: dropped \(dropped) line(s) of epochs after \(epoch), which are trained again") }
+  if dropped > 0 {
+    print("Metrics log: dropped \(dropped) line(s) of epochs after \(epoch) (trained again) or cut short")
+  }
   if restored { print("Metrics log: wrote back epoch \(epoch)'s line from the checkpoint") }
 }
 

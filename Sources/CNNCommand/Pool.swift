@@ -74,7 +74,7 @@ func poolInput(_ args: Arguments) throws -> [[Float]] {
   if let path = args.string("file") {
     let bytes: [UInt8]
     do {
-      bytes = try readFile(path, what: "matrix file")
+      bytes = try readFile(path, what: "matrix file", limit: 64 << 20)
     } catch let e as FileError {
       throw RunError(e.message)
     }
@@ -93,8 +93,8 @@ func parseMatrix(_ text: String, source: String) throws -> [[Float]] {
     $0.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" })
   }.filter { !$0.isEmpty }
   guard !lines.isEmpty else { throw UsageError("\(source) holds no numbers") }
-  guard lines.count <= 4096, lines.allSatisfy({ $0.count <= 4096 }) else {
-    throw UsageError("\(source): at most 4096 rows of 4096 values")
+  guard lines.count <= 1024, lines.allSatisfy({ $0.count <= 1024 }) else {
+    throw UsageError("\(source): at most 1024 rows of 1024 values")
   }
   var rows: [[Float]] = []
   for (r, line) in lines.enumerated() {
@@ -138,8 +138,8 @@ func poolingLayer(_ args: Arguments) throws -> any Layer {
     default: return GlobalAvgTopKPooling2D(k: k)
     }
   }
-  let size = try args.int("pool-size", default: 2, in: 1...4096)
-  let step = try args.int("strides", default: size, in: 1...4096)
+  let size = try args.int("pool-size", default: 2, in: 1...1024)
+  let step = try args.int("strides", default: size, in: 1...1024)
   let padding =
     try args.string("padding").map {
       guard let p = Padding(rawValue: $0) else { throw UsageError("--padding is valid or same, got \(quoted($0))") }

@@ -101,15 +101,19 @@ func runTrain(_ raw: [String]) throws -> Int32 {
       print("Nothing to do: the checkpoint already finished \(initialEpoch) of \(o.epochs) epochs")
       return 0
     }
-  } else {
-    try startLog(o.metricsPath)
   }
   print(
     "Training \(o.modelName)\(o.pooling == .max ? "" : " with \(o.pooling) pooling") on \(train.count) images, testing on \(test.count); batch \(o.batchSize), Adam lr \(o.learningRate), seed \(o.seed), \(Threads.count) threads"
   )
 
   let progress = ProgressPrinter()
-  progress.onEpochEnd = { result in try saveEpoch(result, model: model, options: o, runInfo: runInfo) }
+  // A new run's log is started at its first save, so that until then the log and the
+  // checkpoint of an earlier run at these paths still belong together.
+  var logStarted = o.resume
+  progress.onEpochEnd = { result in
+    try saveEpoch(result, model: model, options: o, runInfo: runInfo, newLog: !logStarted)
+    logStarted = true
+  }
   let interrupt = InterruptFlag()
   interrupt.install()
   let results = try model.fit(
@@ -155,7 +159,9 @@ func resume(_ model: Sequential, _ o: TrainOptions, runInfo: [String: String]) t
 
 /// The end of an epoch: the checkpoint first (it also holds the epoch's metrics line), then
 /// the line appended to the log. A failure leaves the previous checkpoint, or this one, whole.
-func saveEpoch(_ result: EpochResult, model: Sequential, options o: TrainOptions, runInfo: [String: String]) throws {
+func saveEpoch(
+  _ result: EpochResult, model: Sequential, options o: TrainOptions, runInfo: [String: String], newLog: Bool
+) throws {
   let line = try metricsLine(result)
   do {
     try model.save(to: o.checkpoint, epoch: result.epoch, metadata: runInfo.merging(["metrics": line]) { $1 })
@@ -166,6 +172,7 @@ func saveEpoch(_ result: EpochResult, model: Sequential, options o: TrainOptions
     throw RunError("\(error); \(kept)")
   }
   do {
+    if newLog { try startLog(o.metricsPath) }
     try appendToFile(Array((line + "\n").utf8), path: o.metricsPath, what: "the metrics log")
   } catch {
     throw RunError("\(error); epoch \(result.epoch) is saved with its metrics line, which --resume writes back")

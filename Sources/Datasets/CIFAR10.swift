@@ -35,7 +35,7 @@ public enum CIFAR10 {
       if case .unreachable(_, true) = pathKind(path) { throw DatasetError("missing CIFAR-10 file \(quoted(path))") }
       let data: [UInt8]
       do {
-        data = try readFile(path, what: "CIFAR-10 file")
+        data = try readFile(path, what: "CIFAR-10 file", limit: 1 << 30)
       } catch let e as FileError {
         throw DatasetError(e.message)
       }

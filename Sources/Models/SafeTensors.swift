@@ -73,8 +73,7 @@ public enum SafeTensors {
     guard let object = json as? [String: Any] else { throw FormatError("header is not a JSON object") }
     let dataLength = bytes.count - headerEnd
     var metadata: [String: String] = [:]
-    var tensors: [String: Tensor] = [:]
-    var spans: [(name: String, begin: Int, end: Int)] = []
+    var entries: [Entry] = []
     for (name, value) in object {
       if name == "__metadata__" {
         guard let m = value as? [String: Any] else { throw FormatError("__metadata__ is not an object") }
@@ -82,42 +81,60 @@ public enum SafeTensors {
           guard let s = v as? String else { throw FormatError("metadata value for \(k) is not a string") }
           metadata[k] = s
         }
-        continue
+      } else {
+        entries.append(try entry(name, value, dataLength: dataLength))
       }
-      guard let entry = value as? [String: Any] else { throw FormatError("entry \(name) is not an object") }
-      guard let dtype = entry["dtype"] as? String else { throw FormatError("entry \(name) has no dtype") }
-      guard dtype == "F32" else { throw FormatError("tensor \(name) has dtype \(dtype); only F32 is supported") }
-      guard let shapeValues = entry["shape"] as? [Any], let shape = integers(shapeValues), shape.allSatisfy({ $0 >= 0 })
-      else { throw FormatError("tensor \(name) has no valid shape") }
-      guard let offsetValues = entry["data_offsets"] as? [Any], let offsets = integers(offsetValues), offsets.count == 2
-      else { throw FormatError("tensor \(name) has no valid data_offsets") }
-      let (begin, end) = (offsets[0], offsets[1])
-      guard begin >= 0, begin <= end, end <= dataLength else {
-        throw FormatError("tensor \(name) spans bytes \(begin)..<\(end), outside the \(dataLength) data bytes")
-      }
-      var count = 1
-      for d in shape {
-        let (p, overflow) = count.multipliedReportingOverflow(by: d)
-        guard !overflow, p <= dataLength else { throw FormatError("tensor \(name) has an impossible shape \(shape)") }
-        count = p
-      }
-      guard count * 4 == end - begin else {
-        throw FormatError("tensor \(name) of shape \(shape) needs \(count * 4) bytes, its offsets span \(end - begin)")
-      }
-      spans.append((name, begin, end))
-      let t = Tensor(uninitialized: shape)
-      bytes.withUnsafeBufferPointer { src in
-        let base = src.baseAddress! + headerEnd + begin
-        for i in 0..<count {
+    }
+    // The layout is checked before any tensor is allocated: spans that overlap could
+    // otherwise ask for far more memory than the file holds.
+    try checkLayout(entries.map { ($0.name, $0.begin, $0.end) }, dataLength: dataLength)
+    var tensors: [String: Tensor] = [:]
+    bytes.withUnsafeBufferPointer { src in
+      for e in entries {
+        let t = Tensor(uninitialized: e.shape)
+        let base = src.baseAddress! + headerEnd + e.begin
+        for i in 0..<((e.end - e.begin) / 4) {
           var bits: UInt32 = 0
           for b in 0..<4 { bits |= UInt32(base[i * 4 + b]) << (8 * UInt32(b)) }
           t.data[i] = Float(bitPattern: bits)
         }
+        tensors[e.name] = t
       }
-      tensors[name] = t
     }
-    try checkLayout(spans, dataLength: dataLength)
     return (tensors, metadata)
+  }
+
+  /// One tensor's header entry, validated: F32, a shape whose byte size equals its span, the
+  /// span inside the data.
+  struct Entry {
+    let name: String
+    let shape: [Int]
+    let begin: Int
+    let end: Int
+  }
+
+  static func entry(_ name: String, _ value: Any, dataLength: Int) throws -> Entry {
+    guard let entry = value as? [String: Any] else { throw FormatError("entry \(name) is not an object") }
+    guard let dtype = entry["dtype"] as? String else { throw FormatError("entry \(name) has no dtype") }
+    guard dtype == "F32" else { throw FormatError("tensor \(name) has dtype \(dtype); only F32 is supported") }
+    guard let shapeValues = entry["shape"] as? [Any], let shape = integers(shapeValues), shape.allSatisfy({ $0 >= 0 })
+    else { throw FormatError("tensor \(name) has no valid shape") }
+    guard let offsetValues = entry["data_offsets"] as? [Any], let offsets = integers(offsetValues), offsets.count == 2
+    else { throw FormatError("tensor \(name) has no valid data_offsets") }
+    let (begin, end) = (offsets[0], offsets[1])
+    guard begin >= 0, begin <= end, end <= dataLength else {
+      throw FormatError("tensor \(name) spans bytes \(begin)..<\(end), outside the \(dataLength) data bytes")
+    }
+    var count = 1
+    for d in shape {
+      let (p, overflow) = count.multipliedReportingOverflow(by: d)
+      guard !overflow, p <= dataLength else { throw FormatError("tensor \(name) has an impossible shape \(shape)") }
+      count = p
+    }
+    guard count * 4 == end - begin else {
+      throw FormatError("tensor \(name) of shape \(shape) needs \(count * 4) bytes, its offsets span \(end - begin)")
+    }
+    return Entry(name: name, shape: shape, begin: begin, end: end)
   }
 
   /// Writes atomically: a temporary file beside `path`, flushed to disk, then renamed over it,

@@ -69,9 +69,9 @@ package func pathKind(_ path: String) -> PathKind {
   }
 }
 
-/// The whole contents of a regular file (or a device that reads like one), with the system's
-/// reason on failure: "checkpoint 'x' is a loop of symbolic links".
-package func readFile(_ path: String, what: String) throws -> [UInt8] {
+/// The whole contents of a regular file (or a device that reads like one), at most `limit`
+/// bytes, with the system's reason on failure: "checkpoint 'x' is a loop of symbolic links".
+package func readFile(_ path: String, what: String, limit: Int = 1 << 34) throws -> [UInt8] {
   switch pathKind(path) {
   case .unreachable(let why, _): throw FileError("\(what) \(quoted(path)) \(why)")
   case .directory: throw FileError("\(what) \(quoted(path)) is a directory, not a file")
@@ -89,6 +89,9 @@ package func readFile(_ path: String, what: String) throws -> [UInt8] {
       throw FileError("cannot read \(what) \(quoted(path)): \(String(cString: strerror(errno)))")
     }
     if n == 0 { return bytes }
+    guard bytes.count + n <= limit else {
+      throw FileError("\(what) \(quoted(path)) is larger than the \(limit >> 20) MB this reader accepts")
+    }
     bytes.append(contentsOf: chunk[0..<n])
   }
 }

@@ -129,6 +129,32 @@ final class ReliabilityTests: XCTestCase {
     XCTAssertEqual(try String(contentsOfFile: dir + "/new/log.jsonl", encoding: .utf8).split(separator: "\n").count, 2)
   }
 
+  /// A log whose last line was cut short (a write stopped by a full disk) is repaired on resume.
+  func testResumeDropsACutLine() throws {
+    let dir = try temporaryDirectory(self)
+    try writeSyntheticCIFAR(dir, train: 20, test: 10)
+    let ck = dir + "/m.safetensors"
+    let common = ["train", "--data", dir, "--model", "tiny", "--checkpoint", ck]
+    XCTAssertEqual(try cnn(common + ["--epochs", "2"]).status, 0)
+    let log = dir + "/m.metrics.jsonl"
+    let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+    try (lines[0] + "\n" + lines[1].prefix(20)).write(toFile: log, atomically: true, encoding: .utf8)
+    let r = try cnn(common + ["--epochs", "3", "--resume"])
+    XCTAssertEqual(r.status, 0, r.err)
+    let repaired = try String(contentsOfFile: log, encoding: .utf8)
+    XCTAssertTrue(repaired.hasSuffix("\n"))
+    let epochs = try repaired.split(separator: "\n").map {
+      try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["epoch"] as? Int
+    }
+    XCTAssertEqual(epochs, [1, 2, 3])
+  }
+
+  func testReadsAreBounded() throws {
+    let r = try cnn(["pool", "--file", "/dev/zero"])
+    XCTAssertEqual(r.status, 1)
+    XCTAssertTrue(r.err.contains("matrix file '/dev/zero' is larger than the 64 MB this reader accepts"), r.err)
+  }
+
   func testResumeRefusesOtherData() throws {
     let a = try temporaryDirectory(self)
     let b = try temporaryDirectory(self)

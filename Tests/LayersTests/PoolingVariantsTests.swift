@@ -120,6 +120,43 @@ final class PoolingVariantsTests: XCTestCase {
     }
   }
 
+  /// `same` padding of odd sizes puts the last 2×2 window half outside the input: those take
+  /// the reference path (the SIMD one would read past the image).
+  func testSamePaddingOfOddSizesWithEightChannels() throws {
+    let x = tiedTensor([2, 3, 5, 8], seed: 4)
+    let layers: [any Layer] = [
+      MaxPooling2D(padding: .same), MinPooling2D(padding: .same), AvgTopKPooling2D(k: 2, padding: .same),
+      LpPooling2D(p: 2, padding: .same), MixedPooling2D(.fixed(0.25), padding: .same),
+    ]
+    for layer in layers {
+      let (y, dx) = try forwardBackward({ try layer($0) }, x)
+      XCTAssertEqual(y.shape, [2, 2, 3, 8])
+      for c in 0..<8 {
+        let (y1, dx1) = try forwardBackward({ try layer($0) }, channel(x, c), firstChannel: c)
+        XCTAssertTrue(channel(y, c).scalars == y1.scalars, "\(layer.typeName) y, channel \(c)")
+        XCTAssertTrue(channel(dx, c).scalars == dx1.scalars, "\(layer.typeName) dx, channel \(c)")
+      }
+    }
+    try checkLayerGradients(MaxPooling2D(padding: .same), inputShape: [2, 3, 5, 8])
+    try checkLayerGradients(AvgTopKPooling2D(k: 3, padding: .same), inputShape: [2, 3, 5, 8])
+  }
+
+  /// A global window of more than 64 cells ranks by sorting: the same choice as the pairwise
+  /// ranks, ties to the earlier cell.
+  func testGlobalAvgTopKOnALargeImage() throws {
+    var values = [Float](repeating: 1, count: 100)
+    values[7] = 5
+    values[70] = 5
+    values[99] = 4
+    let tape = Tape()
+    let x = tape.input(try Tensor(shape: [1, 10, 10, 1], values: values), requiresGrad: true)
+    let y = try GlobalAvgTopKPooling2D(k: 4)(x)
+    XCTAssertEqual(y.value.scalars, [15.0 / 4])
+    try tape.backward(try weightedSum(y, weights: Tensor(shape: [1, 1], repeating: 1)))
+    let chosen = (0..<100).filter { x.grad![$0] != 0 }
+    XCTAssertEqual(chosen, [0, 7, 70, 99], "5, 5, 4, then the first of the 1s")
+  }
+
   func testOneAndTwoThreadsAgree() throws {
     let layers: [any Layer] = [
       MinPooling2D(), AvgTopKPooling2D(k: 2), LpPooling2D(p: 2), LpPooling2D(p: 3),
@@ -242,6 +279,58 @@ final class PoolingVariantsTests: XCTestCase {
       XCTAssertThrowsError(try layer.build(inputShape: shape, rng: &rng), message) {
         XCTAssertTrue("\($0)".contains(message), "\($0)")
       }
+    }
+  }
+
+  /// PyTorch 2.15's `nn.LPPool2d(p, 2)` on three 4x4 inputs (float32, printed to 9 digits):
+  /// outputs for p = 1, 2, 3, and input gradients of sum(y) for p = 2 and 3. PyTorch divides
+  /// the sum by 4 and multiplies it back, we sum: the two agree to float32 rounding.
+  func testLpPoolAgreesWithPyTorch() throws {
+    let inputs: [String: [Float]] = [
+      "seed": seedTable,
+      "signed": [-3, 4, -1, -2, -5, 0, 7, -8, 0, 0, 0, 0, -2, 1, 0, 0],
+      "fractions": [0.1, 0.7, 1.3, 2.9, 0.25, 0.5, 3.1, 0.05, 1.7, 2.2, 0.9, 0.4, 0.3, 1.1, 2.6, 0.8],
+    ]
+    let torch: [(String, Float, [Float])] = [
+      ("seed", 1, [15, 19, 14, 23]),
+      ("seed", 2, [8.42614937, 11.6189499, 7.34846926, 12.3693171]),
+      ("seed", 3, [7.17258072, 10.2630215, 6.07317781, 10.2566881]),
+      ("signed", 1, [-4, -4, -1, 0]),
+      ("signed", 2, [7.07106781, 10.8627806, 2.23606801, 0]),
+      ("signed", 3, [.nan, .nan, .nan, 0]),
+      ("fractions", 1, [1.54999995, 7.3499999, 5.30000019, 4.69999981]),
+      ("fractions", 2, [0.901387811, 4.43987608, 3.00499606, 2.89309502]),
+      ("fractions", 3, [0.785480261, 3.83443141, 2.56719136, 2.66281891]),
+    ]
+    func close(_ a: [Float], _ b: [Float], _ tolerance: Float) -> Bool {
+      a.count == b.count
+        && zip(a, b).allSatisfy { x, y in x.isNaN ? y.isNaN : abs(x - y) <= tolerance * Swift.max(abs(y), 1e-3) }
+    }
+    for (name, p, expected) in torch {
+      let y = try LpPooling2D(p: p)(try table(inputs[name]!, 4, 4)).value.scalars
+      XCTAssertTrue(close(y, expected, 3e-7), "\(name), p = \(p): \(y), PyTorch \(expected)")
+    }
+    let gradients: [(Float, [Float])] = [
+      (
+        2,
+        [
+          0.110940039, 0.776580274, 0.292800963, 0.65317142, 0.277350098, 0.554700196, 0.69821769, 0.0112615759,
+          0.565724552, 0.732114136, 0.311085522, 0.13826023, 0.0998337492, 0.366057068, 0.898691475, 0.276520461,
+        ]
+      ),
+      (
+        3,
+        [
+          0.0162080023, 0.794192076, 0.114943586, 0.571997464, 0.101300016, 0.405200064, 0.653614104, 0.000170034909,
+          0.438511908, 0.734393656, 0.114235669, 0.0225650724, 0.0136560798, 0.183598414, 0.953374267, 0.0902602896,
+        ]
+      ),
+    ]
+    for (p, expected) in gradients {
+      let tape = Tape()
+      let x = tape.input(try Tensor(shape: [1, 4, 4, 1], values: inputs["fractions"]!), requiresGrad: true)
+      try tape.backward(try weightedSum(try LpPooling2D(p: p)(x), weights: Tensor(shape: [1, 2, 2, 1], repeating: 1)))
+      XCTAssertTrue(close(x.grad!.scalars, expected, 1e-6), "gradient, p = \(p): \(x.grad!.scalars)")
     }
   }
 }

@@ -36,6 +36,14 @@ final class CheckpointValidationTests: XCTestCase {
     }
   }
 
+  /// Thousands of entries over the same bytes are refused before any tensor is allocated.
+  func testOverlappingSpansAreRefusedBeforeAllocating() throws {
+    let spans = (0..<5_000).map { ("t\($0)", 0, 4096) }
+    XCTAssertThrowsError(try SafeTensors.decode(file(spans: spans, dataBytes: 4096))) {
+      XCTAssertTrue("\($0)".contains("overlapping"), "\($0)")
+    }
+  }
+
   func testResumeMetadataIsValidated() throws {
     let model = try smallModel()
     model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: false))
