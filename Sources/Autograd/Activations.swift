@@ -2,11 +2,48 @@ import Foundation
 import Tensors
 
 /// An activation applied at the end of a layer. ReLU is fused into the convolution and
-/// dense kernels; softmax runs as its own op.
+/// dense kernels; softmax and GELU run as their own ops.
 public enum Activation: String, Sendable, CaseIterable {
   case linear
   case relu
   case softmax
+  case gelu
+}
+
+/// The activations that run after a layer's fused kernel (softmax, GELU) applied to its output.
+func applyUnfused(_ activation: Activation, _ out: Variable) -> Variable {
+  switch activation {
+  case .softmax: return softmax(out)
+  case .gelu: return gelu(out)
+  case .linear, .relu: return out
+  }
+}
+
+// MARK: GELU
+
+/// GELU, exact (erf-based, PyTorch's default): y = x · Φ(x) = x/2 · (1 + erf(x/√2)); its
+/// derivative Φ(x) + x · φ(x), φ(x) = exp(−x²/2)/√(2π).
+public func gelu(_ x: Variable) -> Variable {
+  let y = Tensor(uninitialized: x.shape)
+  let (xp, yp, n) = (x.value.data, y.data, x.value.count)
+  parallelFor((n + 4095) / 4096) { chunk in
+    for i in (chunk * 4096)..<Swift.min(n, (chunk + 1) * 4096) {
+      yp[i] = 0.5 * xp[i] * (1 + erff(xp[i] * 0.707_106_77))
+    }
+  }
+  return makeOutput("gelu", y, inputs: [x]) { dy in
+    let dx = Tensor(uninitialized: dy.shape)
+    let (dyp, dxp, xv) = (dy.data, dx.data, x.value.data)
+    parallelFor((n + 4095) / 4096) { chunk in
+      for i in (chunk * 4096)..<Swift.min(n, (chunk + 1) * 4096) {
+        let v = xv[i]
+        let cdf = 0.5 * (1 + erff(v * 0.707_106_77))
+        let pdf = expf(-0.5 * v * v) * 0.398_942_28
+        dxp[i] = dyp[i] * (cdf + v * pdf)
+      }
+    }
+    return [dx]
+  }
 }
 
 // MARK: ReLU

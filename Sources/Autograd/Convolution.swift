@@ -30,9 +30,10 @@ public func conv2d(
 }
 
 /// Whether `conv2dMaxPool` can take a convolution with this many filters and activation:
-/// channels in multiples of 8 for the SIMD pooling, and no softmax between the two.
+/// channels in multiples of 8 for the SIMD pooling, and no activation between the two but
+/// ReLU (which commutes with the maximum).
 public func canFuseMaxPool(filters: Int, activation: Activation) -> Bool {
-  filters % 8 == 0 && activation != .softmax
+  filters % 8 == 0 && (activation == .linear || activation == .relu)
 }
 
 /// maxPool2d(conv2d(...), pool 2×2, strides 2×2, valid) in one op, with the same results: each
@@ -44,7 +45,9 @@ public func conv2dMaxPool(
   padding: Padding = .valid, activation: Activation = .linear
 ) throws -> Variable {
   guard kernel.shape.count == 4, canFuseMaxPool(filters: kernel.shape[3], activation: activation) else {
-    throw ShapeError("conv2dMaxPool needs filters in multiples of 8 and no softmax, got kernel \(kernel.shape)")
+    throw ShapeError(
+      "conv2dMaxPool needs filters in multiples of 8 and a linear or ReLU activation, got kernel \(kernel.shape) and \(activation)"
+    )
   }
   return try convolution(x, kernel, bias, strides, padding, activation, poolAfter: true)
 }
@@ -178,5 +181,5 @@ private func convolution(
     }
     return bias == nil ? [dx, dKernel] : [dx, dKernel, dBias]
   }
-  return activation == .softmax ? softmax(out) : out
+  return applyUnfused(activation, out)
 }

@@ -41,5 +41,5 @@ public func dense(
     }
     return bias == nil ? [dx, dKernel] : [dx, dKernel, dBias]
   }
-  return activation == .softmax ? softmax(out) : out
+  return applyUnfused(activation, out)
 }

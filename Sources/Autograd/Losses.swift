@@ -4,8 +4,12 @@ import Tensors
 // Sparse categorical cross-entropy, averaged over the batch, as single ops.
 
 /// From logits [B, C]: softmax and cross-entropy fused, stable (log-sum-exp with the max
-/// subtracted). Gradient: (softmax - onehot) / B.
-public func softmaxCrossEntropy(logits: Variable, labels: [Int]) throws -> Variable {
+/// subtracted): the mean over rows of −Σ_j t_j · log softmax(x)_j, where the target t is 1 on
+/// the label, or with label smoothing ε, 1 − ε + ε/C on the label and ε/C elsewhere.
+/// Gradient: (softmax − t) / B.
+public func softmaxCrossEntropy(logits: Variable, labels: [Int], labelSmoothing epsilon: Float = 0) throws
+  -> Variable
+{
   let (rows, classes) = try checkLabels(logits, labels)
   let probs = Tensor(uninitialized: logits.shape)
   var total = 0.0
@@ -15,7 +19,11 @@ public func softmaxCrossEntropy(logits: Variable, labels: [Int]) throws -> Varia
     for j in 0..<classes { m = Swift.max(m, x[j]) }
     var s: Float = 0
     for j in 0..<classes { s += expf(x[j] - m) }
-    total += Double(logf(s) + m - x[labels[r]])
+    let logSum = logf(s) + m
+    for j in 0..<classes {
+      let t = target(j, label: labels[r], epsilon, classes)
+      if t != 0 { total += Double(t * (logSum - x[j])) }
+    }
     softmaxRow(x, probs.data + r * classes, classes)
   }
   let loss = Tensor(shape: [], repeating: Float(total / Double(rows)))
@@ -24,8 +32,8 @@ public func softmaxCrossEntropy(logits: Variable, labels: [Int]) throws -> Varia
     let d = Tensor(uninitialized: probs.shape)
     for r in 0..<rows {
       for j in 0..<classes {
-        let p = probs.data[r * classes + j]
-        d.data[r * classes + j] = (p - (j == labels[r] ? 1 : 0)) * scale
+        let i = r * classes + j
+        d.data[i] = (probs.data[i] - target(j, label: labels[r], epsilon, classes)) * scale
       }
     }
     return [d]
@@ -35,27 +43,43 @@ public func softmaxCrossEntropy(logits: Variable, labels: [Int]) throws -> Varia
 /// Keras's clipping of probabilities before the logarithm.
 public let probabilityEpsilon: Float = 1e-7
 
-/// From probabilities [B, C] (after a Softmax layer, as the seeds' Keras model does):
-/// mean of -log(clip(p[label], eps, 1 - eps)).
-public func crossEntropy(probabilities: Variable, labels: [Int]) throws -> Variable {
+/// From probabilities [B, C] (after a Softmax layer, as the seeds' Keras model does): the
+/// mean over rows of −Σ_j t_j · log(clip(p_j, eps, 1 − eps)), t as for `softmaxCrossEntropy`;
+/// no gradient where the clip binds.
+public func crossEntropy(probabilities: Variable, labels: [Int], labelSmoothing epsilon: Float = 0) throws
+  -> Variable
+{
   let (rows, classes) = try checkLabels(probabilities, labels)
+  let p = probabilities.value.data
   var total = 0.0
   for r in 0..<rows {
-    let p = probabilities.value.data[r * classes + labels[r]]
-    total -= Double(logf(Swift.min(Swift.max(p, probabilityEpsilon), 1 - probabilityEpsilon)))
+    for j in 0..<classes {
+      let t = target(j, label: labels[r], epsilon, classes)
+      let clipped = Swift.min(Swift.max(p[r * classes + j], probabilityEpsilon), 1 - probabilityEpsilon)
+      if t != 0 { total -= Double(t * logf(clipped)) }
+    }
   }
   let loss = Tensor(shape: [], repeating: Float(total / Double(rows)))
   return makeOutput("sparse_categorical_crossentropy", loss, inputs: [probabilities]) { g in
     let d = Tensor(zeros: probabilities.shape)
     for r in 0..<rows {
-      let i = r * classes + labels[r]
-      let p = probabilities.value.data[i]
-      if p > probabilityEpsilon && p < 1 - probabilityEpsilon {
-        d.data[i] = -g[0] / (p * Float(rows))
+      for j in 0..<classes {
+        let i = r * classes + j
+        let t = target(j, label: labels[r], epsilon, classes)
+        if t != 0 && p[i] > probabilityEpsilon && p[i] < 1 - probabilityEpsilon {
+          d.data[i] = -g[0] * t / (p[i] * Float(rows))
+        }
       }
     }
     return [d]
   }
+}
+
+/// The target of one class: 1 − ε + ε/C on the label, ε/C elsewhere (exactly 1 and 0 when
+/// ε = 0).
+@inline(__always)
+private func target(_ j: Int, label: Int, _ epsilon: Float, _ classes: Int) -> Float {
+  (j == label ? 1 - epsilon : 0) + epsilon / Float(classes)
 }
 
 private func checkLabels(_ x: Variable, _ labels: [Int]) throws -> (Int, Int) {

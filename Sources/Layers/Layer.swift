@@ -1,10 +1,18 @@
 @_exported import Autograd
 @_exported import Tensors
 
-/// A named trainable tensor of a layer ("kernel", "bias").
+/// A named tensor of a layer: trainable ("kernel", "bias", "gamma"), or state that the layer
+/// updates itself and checkpoints keep ("moving_mean"), as Keras's non-trainable weights.
 public struct Parameter {
   public let name: String
   public let variable: Variable
+  public let trainable: Bool
+
+  public init(name: String, variable: Variable, trainable: Bool = true) {
+    self.name = name
+    self.variable = variable
+    self.trainable = trainable
+  }
 }
 
 /// A layer: called as a function on a batch, it owns its parameters and knows the shape it
@@ -12,7 +20,7 @@ public struct Parameter {
 public protocol Layer: AnyObject {
   /// The Keras class name, for summaries and errors: "Conv2D", "MaxPooling2D", ...
   var typeName: String { get }
-  /// Its parameters in a fixed order (empty until built).
+  /// Its parameters in a fixed order (empty until built), trainable or not.
   var parameters: [Parameter] { get }
   /// The output shape for an input shape; throws when the layer cannot take that input.
   func outputShape(for inputShape: [Int]) throws -> [Int]

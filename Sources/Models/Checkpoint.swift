@@ -40,8 +40,9 @@ extension Sequential {
       let state = optimizer.state()
       meta["optimizer"] = String(describing: type(of: optimizer))
       meta["optimizer.iterations"] = String(state.iterations)
-      for (slot, values) in state.slots where values.count == params.count {
-        for (p, t) in zip(params, values) { tensors["optimizer.\(slot).\(p.name)"] = t }
+      let trainable = namedTrainableParameters
+      for (slot, values) in state.slots where values.count == trainable.count {
+        for (p, t) in zip(trainable, values) { tensors["optimizer.\(slot).\(p.name)"] = t }
       }
     }
     try SafeTensors.write(tensors, metadata: meta, to: path)
@@ -76,14 +77,14 @@ extension Sequential {
       }
       var slots: [String: [Tensor]] = [:]
       for slot in optimizer.state().slots.keys.sorted() {
-        slots[slot] = try params.map { p in
+        slots[slot] = try namedTrainableParameters.map { p in
           guard let t = tensors["optimizer.\(slot).\(p.name)"] else {
             throw ModelError("checkpoint \(quoted(path)) lacks optimizer state optimizer.\(slot).\(p.name)")
           }
           return t
         }
       }
-      try optimizer.restore(OptimizerState(iterations: it, slots: slots), parameters: params.map(\.variable))
+      try optimizer.restore(OptimizerState(iterations: it, slots: slots), parameters: parameters)
     }
     for p in params { p.variable.value.data.update(from: tensors[p.name]!.data, count: p.variable.value.count) }
     return Checkpoint(epoch: epoch, metadata: metadata)

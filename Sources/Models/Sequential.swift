@@ -70,22 +70,29 @@ public final class Sequential {
     self.layers = layers
     layerNames = names
     outputShapes = shapes
-    namedParameters = zip(names, layers).flatMap { name, layer in
-      layer.parameters.map { ("\(name).\($0.name)", $0.variable) }
-    }
-    parameters = namedParameters.map(\.variable)
+    let all = zip(names, layers).flatMap { name, layer in layer.parameters.map { ("\(name).\($0.name)", $0) } }
+    namedParameters = all.map { ($0.0, $0.1.variable) }
+    namedTrainableParameters = all.filter { $0.1.trainable }.map { ($0.0, $0.1.variable) }
+    parameters = namedTrainableParameters.map(\.variable)
   }
 
   public var outputShape: [Int] { outputShapes.last ?? inputShape }
 
-  /// Every parameter with its checkpoint name, "conv2d.kernel", "dense_1.bias", in layer
-  /// order. Fixed once the model is built (weights change in place).
+  /// Every weight with its checkpoint name, "conv2d.kernel", "dense_1.bias",
+  /// "batch_normalization.moving_mean", in layer order, trainable or not. Fixed once the model
+  /// is built (weights change in place).
   public let namedParameters: [(name: String, variable: Variable)]
 
-  /// The parameters alone, in the same order.
+  /// The trainable ones, in the same order: what the optimizer updates.
+  public let namedTrainableParameters: [(name: String, variable: Variable)]
+
+  /// The trainable parameters alone.
   public let parameters: [Variable]
 
-  public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+  /// All weights, trainable or not.
+  public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.variable.value.count } }
+
+  public var trainableParameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
 
   /// The forward pass on a batch [N] + inputShape. On a tape it records for training; on a
   /// plain variable it runs in inference mode.

@@ -20,8 +20,8 @@ extension Sequential {
     }
     out += String(repeating: "=", count: width) + "\n"
     out += "Total params: \(grouped(parameterCount))\n"
-    out += "Trainable params: \(grouped(parameterCount))\n"
-    out += "Non-trainable params: 0\n"
+    out += "Trainable params: \(grouped(trainableParameterCount))\n"
+    out += "Non-trainable params: \(grouped(parameterCount - trainableParameterCount))\n"
     out += String(repeating: "_", count: width) + "\n"
     return out
   }

@@ -9,6 +9,8 @@ public struct EpochResult: Codable, Equatable, Sendable {
   public var testAccuracy: Double?
   public var seconds: Double
   public var imagesPerSecond: Double
+  /// The learning rate of the epoch's last step, when a schedule ran.
+  public var learningRate: Double?
 }
 
 /// Hooks `fit` calls as it goes: progress output, checkpoints, metrics logs.
@@ -68,14 +70,19 @@ extension Sequential {
 
   /// Trains for epochs `initialEpoch + 1 ... epochs` (1-based, as Keras prints them). Each
   /// epoch's order is drawn from (seed, epoch), so a run resumed at an epoch boundary sees
-  /// exactly the batches an uninterrupted run would.
+  /// exactly the batches an uninterrupted run would. With a `schedule`, the optimizer's rate
+  /// at each step is its rate at the call times the schedule's factor at that step (counted
+  /// from the run's first epoch, so a resumed run continues the schedule); it is set back after.
   @discardableResult
   public func fit(
     _ data: ImageDataset, epochs: Int, batchSize: Int = 32, seed: UInt64 = 0, initialEpoch: Int = 0,
-    validation: ImageDataset? = nil, shuffle: Bool = true, observer: (any TrainingObserver)? = nil,
-    shouldStop: () -> Bool = { false }
+    validation: ImageDataset? = nil, shuffle: Bool = true, schedule: LearningRateSchedule = .constant,
+    observer: (any TrainingObserver)? = nil, shouldStop: () -> Bool = { false }
   ) throws -> [EpochResult] {
-    guard optimizer != nil, loss != nil else { throw TrainingError.notCompiled }
+    guard let optimizer, loss != nil else { throw TrainingError.notCompiled }
+    try schedule.validate()
+    let baseRate = optimizer.learningRate
+    defer { optimizer.learningRate = baseRate }
     guard epochs > 0 else { throw TrainingError.badOptions("epochs must be at least 1, got \(epochs)") }
     guard batchSize > 0 else { throw TrainingError.badOptions("batch size must be at least 1, got \(batchSize)") }
     guard data.count > 0 else { throw TrainingError.badOptions("the training set is empty") }
@@ -94,6 +101,10 @@ extension Sequential {
       var seen = 0
       for (b, (images, labels)) in batches.enumerated() {
         if shouldStop() { throw TrainingError.interrupted(epoch: epoch) }
+        if schedule != .constant {
+          let step = (epoch - 1) * batches.count + b
+          optimizer.learningRate = baseRate * schedule.factor(step: step, totalSteps: epochs * batches.count)
+        }
         let (l, c) = try trainStep(images, labels: labels)
         guard l.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, batch: b + 1, loss: l) }
         lossSum += Double(l) * Double(labels.count)
@@ -106,7 +117,8 @@ extension Sequential {
       let seconds = Date().timeIntervalSince(start)
       var result = EpochResult(
         epoch: epoch, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
-        testLoss: nil, testAccuracy: nil, seconds: seconds, imagesPerSecond: Double(seen) / seconds)
+        testLoss: nil, testAccuracy: nil, seconds: seconds, imagesPerSecond: Double(seen) / seconds,
+        learningRate: schedule == .constant ? nil : Double(optimizer.learningRate))
       if let validation {
         let e = try evaluate(validation)
         result.testLoss = e.loss

@@ -1,14 +1,23 @@
-/// Plain stochastic gradient descent, optionally with momentum (Keras's formulation:
-/// velocity = momentum · velocity - lr · g; p += velocity).
+/// Stochastic gradient descent with optional momentum, Nesterov momentum and decoupled weight
+/// decay, in Keras's formulation:
+///
+///     p -= lr · weightDecay · p                        (decoupled, before the step)
+///     velocity = momentum · velocity − lr · g
+///     p += velocity                                    (plain momentum)
+///     p += momentum · velocity − lr · g                (Nesterov)
 public final class SGD: Optimizer {
   public var learningRate: Float
   public let momentum: Float
+  public let nesterov: Bool
+  public let weightDecay: Float
   public private(set) var iterations = 0
   private var velocity: [Tensor] = []
 
-  public init(learningRate: Float = 0.01, momentum: Float = 0) {
+  public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
     self.learningRate = learningRate
     self.momentum = momentum
+    self.nesterov = nesterov
+    self.weightDecay = weightDecay
   }
 
   public func step(_ parameters: [Variable]) throws {
@@ -17,6 +26,7 @@ public final class SGD: Optimizer {
       throw OptimizerError("SGD was set up for \(velocity.count) parameters, got \(parameters.count)")
     }
     iterations += 1
+    let (lr, mu, decay) = (learningRate, momentum, learningRate * weightDecay)
     for (i, p) in parameters.enumerated() {
       guard let g = p.grad else { continue }
       guard g.shape == p.shape else {
@@ -24,8 +34,9 @@ public final class SGD: Optimizer {
       }
       let (pv, gv, vv) = (p.value.data, g.data, velocity[i].data)
       for j in 0..<p.value.count {
-        vv[j] = momentum * vv[j] - learningRate * gv[j]
-        pv[j] += vv[j]
+        if decay != 0 { pv[j] -= decay * pv[j] }
+        vv[j] = mu * vv[j] - lr * gv[j]
+        pv[j] += nesterov ? mu * vv[j] - lr * gv[j] : vv[j]
       }
       p.grad = nil
     }

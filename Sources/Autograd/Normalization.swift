@@ -1,0 +1,120 @@
+import Foundation
+import Tensors
+
+// Batch normalisation over the last axis (channels) of any input: every other axis is a
+// sample of the channel's statistics. Sums run over fixed chunks of rows, each chunk's sum in
+// Double, the chunks added in order: the same results with any number of threads.
+
+/// Rows per chunk of the statistics' sums.
+let normalizationChunkRows = 512
+
+/// What a batch-normalisation forward pass measured: the batch's mean and (biased) variance
+/// per channel, for the layer's moving statistics.
+public struct BatchStatistics {
+  public let mean: [Float]
+  public let variance: [Float]
+
+  public init(mean: [Float], variance: [Float]) {
+    self.mean = mean
+    self.variance = variance
+  }
+}
+
+/// y = γ · (x − mean) / √(variance + ε) + β per channel (the last axis). With `statistics` nil
+/// the batch's own mean and biased variance are used and returned through `measured` (training);
+/// otherwise the given ones (inference: the moving statistics). `gamma` and `beta` may be nil
+/// (scale 1, offset 0).
+public func batchNormalization(
+  _ x: Variable, gamma: Variable?, beta: Variable?, epsilon: Float,
+  statistics: BatchStatistics? = nil, measured: ((BatchStatistics) -> Void)? = nil
+) throws -> Variable {
+  guard let c = x.shape.last, c > 0, x.value.count > 0 else {
+    throw ShapeError("batch normalisation needs a non-empty input with channels last, got \(x.shape)")
+  }
+  for p in [gamma, beta].compactMap({ $0 }) where p.shape != [c] {
+    throw ShapeError("batch normalisation: gamma and beta need shape [\(c)], got \(p.shape)")
+  }
+  let rows = x.value.count / c
+  let stats = statistics ?? measure(x.value, rows: rows, c: c)
+  if statistics == nil { measured?(stats) }
+  let invStd = stats.variance.map { 1 / ($0 + epsilon).squareRoot() }
+  let xhat = Tensor(uninitialized: x.shape)
+  let y = Tensor(uninitialized: x.shape)
+  let g = gamma.map { $0.value.scalars } ?? [Float](repeating: 1, count: c)
+  let b = beta.map { $0.value.scalars } ?? [Float](repeating: 0, count: c)
+  let (xp, hp, yp) = (x.value.data, xhat.data, y.data)
+  parallelFor(chunks(rows)) { chunk in
+    for r in rowRange(chunk, rows) {
+      for j in 0..<c {
+        let h = (xp[r * c + j] - stats.mean[j]) * invStd[j]
+        hp[r * c + j] = h
+        yp[r * c + j] = g[j] * h + b[j]
+      }
+    }
+  }
+  let batchStatistics = statistics == nil
+  return makeOutput("batch_normalization", y, inputs: [x] + [gamma, beta].compactMap { $0 }) { dy in
+    let sums = columnSums(dy, times: xhat, rows: rows, c: c)
+    let dx = Tensor(uninitialized: x.shape)
+    let (dyp, dxp, hp) = (dy.data, dx.data, xhat.data)
+    let m = Float(rows)
+    parallelFor(chunks(rows)) { chunk in
+      for r in rowRange(chunk, rows) {
+        for j in 0..<c {
+          let i = r * c + j
+          dxp[i] =
+            batchStatistics
+            ? g[j] * invStd[j] / m * (m * dyp[i] - sums.dy[j] - hp[i] * sums.dyXhat[j])
+            : g[j] * invStd[j] * dyp[i]
+        }
+      }
+    }
+    var grads: [Tensor?] = [dx]
+    if gamma != nil { grads.append(try Tensor(shape: [c], values: sums.dyXhat)) }
+    if beta != nil { grads.append(try Tensor(shape: [c], values: sums.dy)) }
+    return grads
+  }
+}
+
+private func chunks(_ rows: Int) -> Int { (rows + normalizationChunkRows - 1) / normalizationChunkRows }
+
+private func rowRange(_ chunk: Int, _ rows: Int) -> Range<Int> {
+  (chunk * normalizationChunkRows)..<Swift.min(rows, (chunk + 1) * normalizationChunkRows)
+}
+
+/// Per-channel Σ over rows of f(row, channel), chunk by chunk, in a fixed order.
+private func channelSums(rows: Int, c: Int, _ f: (Int, Int) -> Double) -> [Double] {
+  let n = chunks(rows)
+  let partial = UnsafeMutablePointer<Double>.allocate(capacity: n * c)
+  defer { partial.deallocate() }
+  partial.initialize(repeating: 0, count: n * c)
+  parallelFor(n) { chunk in
+    for r in rowRange(chunk, rows) {
+      for j in 0..<c { partial[chunk * c + j] += f(r, j) }
+    }
+  }
+  var total = [Double](repeating: 0, count: c)
+  for chunk in 0..<n {
+    for j in 0..<c { total[j] += partial[chunk * c + j] }
+  }
+  return total
+}
+
+/// The batch's mean and biased variance per channel (two passes).
+private func measure(_ x: Tensor, rows: Int, c: Int) -> BatchStatistics {
+  let xp = x.data
+  let mean = channelSums(rows: rows, c: c) { r, j in Double(xp[r * c + j]) }.map { $0 / Double(rows) }
+  let variance = channelSums(rows: rows, c: c) { r, j in
+    let d = Double(xp[r * c + j]) - mean[j]
+    return d * d
+  }.map { Float($0 / Double(rows)) }
+  return BatchStatistics(mean: mean.map { Float($0) }, variance: variance)
+}
+
+/// Σ dy and Σ dy · x̂ per channel.
+private func columnSums(_ dy: Tensor, times xhat: Tensor, rows: Int, c: Int) -> (dy: [Float], dyXhat: [Float]) {
+  let (dyp, hp) = (dy.data, xhat.data)
+  let sumDy = channelSums(rows: rows, c: c) { r, j in Double(dyp[r * c + j]) }
+  let sumDyXhat = channelSums(rows: rows, c: c) { r, j in Double(dyp[r * c + j]) * Double(hp[r * c + j]) }
+  return (sumDy.map { Float($0) }, sumDyXhat.map { Float($0) })
+}
