@@ -118,3 +118,22 @@ private func columnSums(_ dy: Tensor, times xhat: Tensor, rows: Int, c: Int) -> 
   let sumDyXhat = channelSums(rows: rows, c: c) { r, j in Double(dyp[r * c + j]) * Double(hp[r * c + j]) }
   return (sumDy.map { Float($0) }, sumDyXhat.map { Float($0) })
 }
+
+/// y = x · scale + shift per channel (the last axis), constants; dx = dy · scale.
+public func channelAffine(_ x: Variable, scale: [Float], shift: [Float]) throws -> Variable {
+  guard let c = x.shape.last, c == scale.count, c == shift.count else {
+    throw ShapeError("a per-channel affine map of \(scale.count) channels cannot take an input of shape \(x.shape)")
+  }
+  let y = Tensor(uninitialized: x.shape)
+  let (xp, yp, rows) = (x.value.data, y.data, x.value.count / Swift.max(c, 1))
+  parallelFor(chunks(rows)) { chunk in
+    for r in rowRange(chunk, rows) {
+      for j in 0..<c { yp[r * c + j] = xp[r * c + j] * scale[j] + shift[j] }
+    }
+  }
+  return makeOutput("normalization", y, inputs: [x]) { dy in
+    let dx = Tensor(uninitialized: dy.shape)
+    for i in 0..<dy.count { dx.data[i] = dy.data[i] * scale[i % c] }
+    return [dx]
+  }
+}

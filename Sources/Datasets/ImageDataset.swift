@@ -67,10 +67,14 @@ public struct ImageDataset: Sendable {
   }
 
   /// The batches of one epoch, in the order drawn from (seed, epoch); the last batch may be
-  /// smaller. Each batch is a fresh tensor.
-  public func batches(size: Int, seed: UInt64, epoch: Int, shuffle: Bool = true) -> BatchSequence {
+  /// smaller. Each batch is a fresh tensor, augmented as `augmentation` says (drawn from seed,
+  /// epoch and each image's index).
+  public func batches(
+    size: Int, seed: UInt64, epoch: Int, shuffle: Bool = true, augmentation: Augmentation = .none
+  ) -> BatchSequence {
     BatchSequence(
-      dataset: self, order: epochOrder(seed: seed, epoch: epoch, shuffle: shuffle), size: Swift.max(1, size))
+      dataset: self, order: epochOrder(seed: seed, epoch: epoch, shuffle: shuffle), size: Swift.max(1, size),
+      augmentation: augmentation, seed: seed, epoch: epoch)
   }
 
   /// Writes the images at `indices` into `into` ([indices.count, H, W, C], pixel / 255) and
@@ -110,12 +114,20 @@ public struct BatchSequence: Sequence, IteratorProtocol {
   public let dataset: ImageDataset
   public let order: [Int]
   public let size: Int
+  public let augmentation: Augmentation
+  let seed: UInt64
+  let epoch: Int
   private var position = 0
 
-  init(dataset: ImageDataset, order: [Int], size: Int) {
+  init(
+    dataset: ImageDataset, order: [Int], size: Int, augmentation: Augmentation = .none, seed: UInt64 = 0, epoch: Int = 0
+  ) {
     self.dataset = dataset
     self.order = order
     self.size = size
+    self.augmentation = augmentation
+    self.seed = seed
+    self.epoch = epoch
   }
 
   /// How many batches the sequence yields in all.
@@ -125,7 +137,20 @@ public struct BatchSequence: Sequence, IteratorProtocol {
     guard position < order.count else { return nil }
     let end = Swift.min(order.count, position + size)
     defer { position = end }
-    return dataset.batch(order[position..<end])
+    let (images, labels) = dataset.batch(order[position..<end])
+    if augmentation != .none {
+      let (d, h, w, c) = (dataset, dataset.height, dataset.width, dataset.channels)
+      let indices = Array(order[position..<end])
+      let (a, seed, epoch, data) = (augmentation, seed, epoch, images.data)
+      parallelFor(indices.count) { i in
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: d.imageSize)
+        defer { scratch.deallocate() }
+        a.apply(
+          data + i * d.imageSize, scratch: scratch, height: h, width: w, channels: c, seed: seed, epoch: epoch,
+          index: indices[i])
+      }
+    }
+    return (images, labels)
   }
 }
 

@@ -77,10 +77,11 @@ extension Sequential {
   public func fit(
     _ data: ImageDataset, epochs: Int, batchSize: Int = 32, seed: UInt64 = 0, initialEpoch: Int = 0,
     validation: ImageDataset? = nil, shuffle: Bool = true, schedule: LearningRateSchedule = .constant,
-    observer: (any TrainingObserver)? = nil, shouldStop: () -> Bool = { false }
+    augmentation: Augmentation = .none, observer: (any TrainingObserver)? = nil, shouldStop: () -> Bool = { false }
   ) throws -> [EpochResult] {
     guard let optimizer, loss != nil else { throw TrainingError.notCompiled }
     try schedule.validate()
+    try augmentation.validate(height: data.height, width: data.width)
     let baseRate = optimizer.learningRate
     defer { optimizer.learningRate = baseRate }
     guard epochs > 0 else { throw TrainingError.badOptions("epochs must be at least 1, got \(epochs)") }
@@ -93,7 +94,8 @@ extension Sequential {
     var results: [EpochResult] = []
     guard initialEpoch < epochs else { return results }
     for epoch in (initialEpoch + 1)...epochs {
-      let batches = data.batches(size: batchSize, seed: seed, epoch: epoch, shuffle: shuffle)
+      let batches = data.batches(
+        size: batchSize, seed: seed, epoch: epoch, shuffle: shuffle, augmentation: augmentation)
       observer?.epochBegan(epoch, of: epochs, batches: batches.count)
       let start = Date()
       var lossSum = 0.0
@@ -135,8 +137,11 @@ extension Sequential {
     try self(Variable(images)).value
   }
 
-  /// Loss (if compiled), accuracy and predicted classes over a dataset, in inference mode.
-  public func evaluate(_ data: ImageDataset, batchSize: Int = 100) throws -> Evaluation {
+  /// Loss (if compiled), accuracy and predicted classes over a dataset, in inference mode,
+  /// on the outputs averaged over the views of `testTimeAugmentation`.
+  public func evaluate(
+    _ data: ImageDataset, batchSize: Int = 100, testTimeAugmentation: TestTimeAugmentation = .none
+  ) throws -> Evaluation {
     guard batchSize > 0 else { throw TrainingError.badOptions("batch size must be at least 1") }
     guard data.imageShape == inputShape else {
       throw ModelError("the data's images are \(data.imageShape), the model expects \(inputShape)")
@@ -145,7 +150,7 @@ extension Sequential {
     predictions.reserveCapacity(data.count)
     var lossSum = 0.0
     for (x, labels) in data.batches(size: batchSize, seed: 0, epoch: 0, shuffle: false) {
-      let out = try self(Variable(x))
+      let out = Variable(try predict(x, testTimeAugmentation: testTimeAugmentation))
       if let loss { lossSum += Double(try loss(out, labels: labels).value[0]) * Double(labels.count) }
       predictions += out.value.argmaxRows()
     }

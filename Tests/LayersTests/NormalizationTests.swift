@@ -96,6 +96,10 @@ final class NormalizationTests: XCTestCase {
     XCTAssertTrue(results[0] == results[1])
   }
 
+  func testNormalizationGradients() throws {
+    try checkLayerGradients(Normalization(mean: [0.1, 0.2], standardDeviation: [0.5, 2]), inputShape: [3, 4, 2])
+  }
+
   func testGELU() throws {
     let y = try GELU()(Variable(try Tensor(shape: [4], values: [0, 1, -1, 2]))).value.scalars
     for (a, b) in zip(y, [0, 0.841_344_746, -0.158_655_254, 1.954_499_736] as [Float]) {
