@@ -37,6 +37,7 @@ struct Arguments {
       }
       if allowedFlags.contains(name) {
         guard value == nil else { throw UsageError("--\(name) takes no value") }
+        guard !flags.contains(name) else { throw UsageError("--\(name) is given twice") }
         flags.insert(name)
       } else if options.contains(name) {
         if value == nil {

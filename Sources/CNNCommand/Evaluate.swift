@@ -36,7 +36,15 @@ func runEvaluate(_ raw: [String]) throws -> Int32 {
   let recorded = (try? SafeTensors.read(checkpoint))?.metadata ?? [:]
   var modelName = try args.model()
   if args.string("model") == nil, let name = recorded["model"], Zoo.names.contains(name) { modelName = name }
-  let pooling = try args.pooling(recorded: recorded["pooling"].flatMap(PoolingChoice.init(recorded:)))
+  var recordedPooling: PoolingChoice?
+  if let text = recorded["pooling"] {
+    guard let choice = PoolingChoice(recorded: text) else {
+      throw RunError(
+        "checkpoint \(quoted(checkpoint)) records the pooling \(quoted(text)), which this version does not know")
+    }
+    recordedPooling = choice
+  }
+  let pooling = try args.pooling(recorded: recordedPooling)
   let test = try CIFAR10.load(directory: dataDirectory(args), split: .test, limit: limit)
   let model = try Zoo.model(modelName, inputShape: test.imageShape, classes: test.classNames.count, pooling: pooling)
   model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: false))

@@ -78,7 +78,11 @@ func poolInput(_ args: Arguments) throws -> [[Float]] {
     } catch let e as FileError {
       throw RunError(e.message)
     }
-    return try parseMatrix(String(decoding: bytes, as: UTF8.self), source: quoted(path))
+    do {
+      return try parseMatrix(String(decoding: bytes, as: UTF8.self), source: quoted(path))
+    } catch let e as UsageError {
+      throw RunError(e.message)
+    }
   }
   switch args.string("example")! {
   case "table": return [[1, 3, 2, 9], [5, 6, 1, 7], [4, 2, 8, 6], [3, 5, 7, 2]]
@@ -120,8 +124,8 @@ func poolingLayer(_ args: Arguments) throws -> any Layer {
   }
   let k = try args.int("k", default: 2, in: 1...16_777_216)
   let p = try args.float("p", default: 2, above: 0, atMost: 1000)
-  let lambda = try args.float("lambda", default: 0.5, above: -1, atMost: 1)
-  guard lambda >= 0 else { throw UsageError("--lambda must lie in [0, 1], got \(lambda)") }
+  let lambda = try args.float("lambda", default: 0.5, above: -.infinity, atMost: .infinity)
+  guard (0...1).contains(lambda) else { throw UsageError("--lambda must lie in [0, 1], got \(lambda)") }
   for (option, owner) in [("k", "avgtopk"), ("p", "lp"), ("lambda", "mixed")] where args.string(option) != nil {
     guard kind == owner else { throw UsageError("--\(option) goes with --pooling \(owner)") }
   }

@@ -77,7 +77,7 @@ func runTrain(_ raw: [String]) throws -> Int32 {
   let o = try TrainOptions(raw)
   // Where the results go is checked before the data loads and an epoch is spent.
   do {
-    try checkWritable(o.checkpoint, what: "the checkpoint")
+    try checkWritable(o.checkpoint, what: "the checkpoint", regularFile: true)
     try checkWritable(o.metricsPath, what: "the metrics log")
   } catch let e as FileError {
     throw UsageError(e.message)

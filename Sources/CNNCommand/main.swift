@@ -28,7 +28,7 @@ let usage = """
 
 let args = Array(CommandLine.arguments.dropFirst())
 guard let command = args.first else {
-  printToStandardError(usage)
+  printError("no command given; commands are train, evaluate, summary, bench, pool (see cnn --help)")
   finish(2)
 }
 if ["--help", "-h", "help"].contains(command) {

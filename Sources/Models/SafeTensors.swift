@@ -151,7 +151,7 @@ public enum SafeTensors {
   public static func read(_ path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
     let bytes: [UInt8]
     do {
-      bytes = try readFile(path, what: "checkpoint")
+      bytes = try readFile(path, what: "checkpoint", limit: 1 << 30)
     } catch let e as FileError {
       throw FormatError(e.message)
     }

@@ -15,11 +15,14 @@ package struct FileError: Error, CustomStringConvertible {
   package var description: String { message }
 }
 
-/// A path as messages show it: in single quotes, with control characters, quotes and
-/// backslashes escaped, so that a name holding a newline still gives a one-line message.
+/// A path (or any value a user gave) as messages show it: in single quotes, with control
+/// characters, quotes and backslashes escaped, so that a name holding a newline still gives a
+/// one-line message; past 300 characters it is cut short with "…".
 package func quoted(_ path: String) -> String {
   var out = "'"
-  for u in path.unicodeScalars {
+  let scalars = path.unicodeScalars
+  let shown = scalars.count > 300 ? String(String.UnicodeScalarView(scalars.prefix(300))) : path
+  for u in shown.unicodeScalars {
     switch u {
     case "'": out += "\\'"
     case "\\": out += "\\\\"
@@ -33,7 +36,7 @@ package func quoted(_ path: String) -> String {
     default: out.unicodeScalars.append(u)
     }
   }
-  return out + "'"
+  return out + (scalars.count > 300 ? "…'" : "'")
 }
 
 /// What the system says of an errno value, as a lowercase phrase ("no such file or directory").
@@ -129,9 +132,12 @@ package func makeDirectories(_ path: String) throws {
 
 /// Checks that a file can be written at `path` before any long work: not empty, not a
 /// directory, its folder created if missing and writable (a probe file is made and removed).
-package func checkWritable(_ path: String, what: String) throws {
+package func checkWritable(_ path: String, what: String, regularFile: Bool = false) throws {
   guard !path.isEmpty else { throw FileError("\(what) is an empty path") }
   if pathKind(path) == .directory { throw FileError("\(what) \(quoted(path)) is a directory; give a file path") }
+  if regularFile && pathKind(path) == .other {
+    throw FileError("\(what) \(quoted(path)) is not a regular file (a device or a pipe); give a file path")
+  }
   let folder = (path as NSString).deletingLastPathComponent
   try makeDirectories(folder)
   let probe = "\(path).probe-\(getpid())"
@@ -164,7 +170,15 @@ package func removeStaleTemporaries(of path: String) {
 /// Writes `bytes` atomically: a temporary file beside `path`, flushed to disk, then renamed
 /// over it, so a crash mid-write leaves the old file whole. Stale temporaries of killed
 /// writers are removed first.
-package func writeAtomically(_ bytes: [UInt8], to path: String, what: String) throws {
+package func writeAtomically(_ bytes: [UInt8], to link: String, what: String) throws {
+  // Through a symbolic link, the file it names is replaced, not the link.
+  let path =
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: link)).map {
+      $0.hasPrefix("/") ? $0 : ((link as NSString).deletingLastPathComponent as NSString).appendingPathComponent($0)
+    } ?? link
+  guard pathKind(path) != .other else {
+    throw FileError("cannot write \(what) \(quoted(link)): it is not a regular file (a device or a pipe)")
+  }
   removeStaleTemporaries(of: path)
   let dir = (path as NSString).deletingLastPathComponent
   let tmp = "\(path).tmp-\(getpid())"

@@ -49,7 +49,7 @@ final class PoolingCommandTests: XCTestCase {
       (["pool", "--example", "table", "--pooling", "lp", "--p", "0"], "--p must be above 0.0"),
       (
         ["pool", "--example", "table", "--pooling", "mixed", "--lambda", "2"],
-        "--lambda must be above -1.0 and at most 1.0"
+        "--lambda must lie in [0, 1], got 2.0"
       ),
       (["pool", "--example", "table", "--k", "2"], "--k goes with --pooling avgtopk"),
       (["pool", "--example", "table", "--pool-size", "5"], "pool 5x5 is larger than its input 4x4"),

@@ -50,7 +50,8 @@ final class ReliabilityTests: XCTestCase {
     let none = try cnn([])
     XCTAssertEqual(none.status, 2)
     XCTAssertEqual(none.out, "")
-    XCTAssertTrue(none.err.contains("usage: cnn <command>"), none.err)
+    XCTAssertEqual(
+      none.err, "error: no command given; commands are train, evaluate, summary, bench, pool (see cnn --help)\n")
     for command in ["train", "evaluate", "summary"] {
       let r = try cnn([command, "--model", "nope"])
       XCTAssertEqual(r.status, 2, r.err)
@@ -149,10 +150,41 @@ final class ReliabilityTests: XCTestCase {
     XCTAssertEqual(epochs, [1, 2, 3])
   }
 
+  /// A pipe or device is not a checkpoint; a symbolic link is written through, not replaced.
+  func testCheckpointPathsThatAreNotFiles() throws {
+    let dir = try temporaryDirectory(self)
+    try writeSyntheticCIFAR(dir, train: 4, test: 4)
+    XCTAssertEqual(mkfifo(dir + "/pipe", 0o644), 0)
+    let pipe = try cnn(["train", "--data", dir, "--model", "tiny", "--epochs", "1", "--checkpoint", dir + "/pipe"])
+    XCTAssertEqual(pipe.status, 2)
+    XCTAssertTrue(pipe.err.contains("is not a regular file (a device or a pipe)"), pipe.err)
+    try FileManager.default.createDirectory(atPath: dir + "/real", withIntermediateDirectories: false)
+    try FileManager.default.createSymbolicLink(
+      atPath: dir + "/link.safetensors", withDestinationPath: "real/m.safetensors")
+    let r = try cnn([
+      "train", "--data", dir, "--model", "tiny", "--epochs", "1", "--checkpoint", dir + "/link.safetensors",
+    ])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertEqual(
+      try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/link.safetensors"), "real/m.safetensors")
+    XCTAssertNoThrow(try SafeTensors.read(dir + "/real/m.safetensors"))
+    // An unknown pooling record is a bad checkpoint, not max pooling.
+    var (tensors, meta) = try SafeTensors.read(dir + "/real/m.safetensors")
+    meta["pooling"] = "average(k=3)"
+    try SafeTensors.write(tensors, metadata: meta, to: dir + "/odd.safetensors")
+    tensors = [:]
+    let odd = try cnn(["evaluate", "--data", dir, "--checkpoint", dir + "/odd.safetensors"])
+    XCTAssertEqual(odd.status, 1)
+    XCTAssertTrue(odd.err.contains("records the pooling 'average(k=3)', which this version does not know"), odd.err)
+  }
+
   func testReadsAreBounded() throws {
     let r = try cnn(["pool", "--file", "/dev/zero"])
     XCTAssertEqual(r.status, 1)
     XCTAssertTrue(r.err.contains("matrix file '/dev/zero' is larger than the 64 MB this reader accepts"), r.err)
+    let checkpoint = try cnn(["evaluate", "--checkpoint", "/dev/zero"])
+    XCTAssertEqual(checkpoint.status, 1)
+    XCTAssertTrue(checkpoint.err.contains("checkpoint '/dev/zero' is larger than the 1024 MB"), checkpoint.err)
   }
 
   func testResumeRefusesOtherData() throws {

@@ -236,6 +236,21 @@ final class PoolingVariantsTests: XCTestCase {
     XCTAssertEqual(zeros.grad!.scalars, [0, 0, 0, 0])
   }
 
+  /// A power sum past float32's range is rescaled: large p approaches max pooling instead of
+  /// giving inf, on both paths; the gradient stays finite.
+  func testLpWithLargePowers() throws {
+    let x = try table(seedTable, 4, 4)
+    let y = try LpPooling2D(p: 100)(x).value.scalars
+    for (a, b) in zip(y, [6, 9, 5, 8] as [Float]) { XCTAssertEqual(a, b, accuracy: b * 0.02) }
+    let big = Tensor(shape: [1, 2, 2, 8], repeating: 3e19)
+    let tape = Tape()
+    let v = tape.input(big, requiresGrad: true)
+    let l2 = try LpPooling2D(p: 2)(v)
+    XCTAssertEqual(l2.value[0], 6e19, accuracy: 6e19 * 1e-6)
+    try tape.backward(try weightedSum(l2, weights: Tensor(shape: [1, 1, 1, 8], repeating: 1)))
+    XCTAssertEqual(v.grad![0], 0.5, accuracy: 1e-6)
+  }
+
   func testSamePaddingWindowsUseOnlyRealCells() throws {
     // 3x3 input, 2x2 windows, same padding: windows of 4, 2, 2 and 1 real cells.
     let x = try table([1, -2, 3, 4, 5, -6, 7, 8, 9], 3, 3)
