@@ -17,9 +17,16 @@ let benchHelp = """
   each); the model's images/s are the median of 5 timed windows. Build with
   'swift build -c release' first; quote medians of runs.
 
+  With --model NAME (fast93, fast94, seed, tiny) it measures that model instead: the probe,
+  then training steps on random images at --batch-size (default 1024), with images/s, the
+  GFLOP/s and fraction of the probe peak of its convolutions and dense layers, the share of
+  the threads' time spent in GEMMs, and peak resident memory.
+
   options:
-    --threads N   threads for GEMM and the model, 1 to the number of cores (default: all)
-    --steps N     steps timed per batch size, in 5 windows (default 100)
+    --threads N      threads for GEMM and the model, 1 to the number of cores (default: all)
+    --steps N        steps timed per batch size, in 5 windows (default 100; with --model 5)
+    --model NAME     a zoo model to time instead of the seed model and the GEMM shapes
+    --batch-size N   with --model: images per step (default 1024)
   """
 
 /// FLOPs of one image through the seed model: forward, and training (forward, weight
@@ -29,9 +36,23 @@ let seedForwardFLOP: Double = conv1FLOP + 2 * 13 * 13 * 64 * 288 + 2 * 2304 * 64
 let seedTrainFLOP: Double = 3 * seedForwardFLOP - conv1FLOP
 
 func runBench(_ raw: [String]) throws -> Int32 {
-  let args = try Arguments(raw, options: ["threads", "steps"], flags: [])
+  let args = try Arguments(raw, options: ["threads", "steps", "model", "batch-size"], flags: [])
   let threads = try args.threads()
-  let steps = try args.int("steps", default: 100, in: 1...100_000)
+  let steps = try args.int("steps", default: args.string("model") == nil ? 100 : 5, in: 1...100_000)
+  if args.string("model") != nil {
+    let name = try args.model()
+    let batch = try args.int("batch-size", default: 1024, in: 1...65_536)
+    Threads.count = threads
+    let kernel = SIMDKernel.current
+    let peak = (0..<3).map { _ in fmaProbePeak(threads: threads, kernel: kernel) }.max()!
+    print(String(format: "cnn bench: %@ kernels, %d threads, probe peak %.1f GFLOP/s", "\(kernel)", threads, peak))
+    try runModelBench(name, batch: batch, steps: steps, peak: peak)
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    print(String(format: "\npeak resident memory: %.0f MB", Double(usage.ru_maxrss) / 1024))
+    return 0
+  }
+  if args.string("batch-size") != nil { throw UsageError("--batch-size goes with --model") }
 
   let kernel = SIMDKernel.current
   print("cnn bench: \(Threads.available) cores available, using \(threads) threads, \(kernel) kernels")

@@ -12,7 +12,7 @@ let evaluateHelp = """
     --data DIR          cifar-10-batches-bin directory (default: $CIFAR10_DIR, else
                         Datasets/cifar-10-batches-bin)
     --checkpoint PATH   checkpoint to evaluate (default runs/model.safetensors)
-    --model NAME        the checkpoint's model, seed or tiny (default: the model the
+    --model NAME        the checkpoint's model, a zoo name (default: the model the
                         checkpoint records, else seed)
     --pooling KIND      its pooling, as in cnn train (default: what the checkpoint records)
     --pooling-k N, --pooling-p X

@@ -65,6 +65,11 @@ struct TrainOptions {
     limit = try args.optionalInt("limit", in: 1...Int.max)
     testLimit = try args.optionalInt("test-limit", in: 1...Int.max)
     modelName = try args.model()
+    guard !modelName.hasPrefix("fast") else {
+      throw UsageError(
+        "\(modelName) cannot be trained by cnn train yet: its recipe (SGD schedule, augmentation, whitening from the data) is not wired in; cnn summary and cnn bench take it"
+      )
+    }
     pooling = try args.pooling()
     checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"
     metricsPath = args.string("metrics") ?? checkpointStem(checkpoint) + ".metrics.jsonl"

@@ -1,4 +1,14 @@
+/// How a convolution's kernel starts.
+public enum KernelInitializer: Sendable {
+  /// Keras's default: uniform in ±√(6 / (fanIn + fanOut)).
+  case glorotUniform
+  /// The first min(in, filters) filters pass their input channel through (a 1 at the kernel's
+  /// centre, as PyTorch's `dirac_`), the others Glorot-uniform: the fast recipe's start.
+  case dirac
+}
+
 /// 2-D convolution (Keras `Conv2D`): kernel [kh, kw, in, filters], Glorot-uniform, bias zeros.
+/// With `trainableKernel: false` the kernel is a non-trainable weight (set it with `setWeights`).
 public final class Conv2D: Layer {
   public let filters: Int
   public let kernelSize: (Int, Int)
@@ -6,13 +16,18 @@ public final class Conv2D: Layer {
   public let padding: Padding
   public let useBias: Bool
   public let activation: Activation
+  public let kernelInitializer: KernelInitializer
+  public let trainableKernel: Bool
   public private(set) var kernel: Variable?
   public private(set) var bias: Variable?
 
   public init(
     filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1),
-    padding: Padding = .valid, useBias: Bool = true, activation: Activation = .linear
+    padding: Padding = .valid, useBias: Bool = true, activation: Activation = .linear,
+    kernelInitializer: KernelInitializer = .glorotUniform, trainableKernel: Bool = true
   ) {
+    self.kernelInitializer = kernelInitializer
+    self.trainableKernel = trainableKernel
     self.filters = filters
     self.kernelSize = kernelSize
     self.strides = strides
@@ -23,7 +38,12 @@ public final class Conv2D: Layer {
 
   public var typeName: String { "Conv2D" }
 
-  public var parameters: [Parameter] { kernelAndBias(kernel, bias) }
+  public var parameters: [Parameter] {
+    [
+      kernel.map { Parameter(name: "kernel", variable: $0, trainable: trainableKernel) },
+      bias.map { Parameter(name: "bias", variable: $0) },
+    ].compactMap { $0 }
+  }
 
   public func outputShape(for s: [Int]) throws -> [Int] {
     guard filters > 0 else { throw LayerError("Conv2D: filters must be positive, got \(filters)") }
@@ -41,8 +61,15 @@ public final class Conv2D: Layer {
     }
     let shape = [kernelSize.0, kernelSize.1, inputShape[2], filters]
     let (fanIn, fanOut) = Tensor.fans(ofKernel: shape)
-    kernel = Variable(
-      Tensor.glorotUniform(shape: shape, fanIn: fanIn, fanOut: fanOut, using: &rng), requiresGrad: true)
+    let initial = Tensor.glorotUniform(shape: shape, fanIn: fanIn, fanOut: fanOut, using: &rng)
+    if kernelInitializer == .dirac {
+      let (kh, kw, cin) = (kernelSize.0, kernelSize.1, inputShape[2])
+      for o in 0..<Swift.min(cin, filters) {
+        for i in 0..<(kh * kw * cin) { initial[i * filters + o] = 0 }
+        initial[(((kh / 2) * kw + kw / 2) * cin + o) * filters + o] = 1
+      }
+    }
+    kernel = Variable(initial, requiresGrad: trainableKernel)
     if useBias { bias = Variable(Tensor(zeros: [filters]), requiresGrad: true) }
   }
 

@@ -1,12 +1,16 @@
 /// Ready-made models, by name, for the command line.
 public enum Zoo {
-  public static let names = ["seed", "tiny"]
+  public static let names = ["seed", "tiny", "fast93", "fast94"]
 
   /// `seed`: the tutorials' CIFAR-10 CNN (167,562 parameters): Conv2D 32 → MaxPooling2D →
   /// Conv2D 64 → MaxPooling2D → Flatten → Dense 64 → Dense 10 with softmax, trained with
   /// sparse cross-entropy on the probabilities, as the Keras original.
   /// `tiny`: a small CNN for quick tests.
-  /// `pooling` replaces the max pooling layers (`cnn train --pooling`).
+  /// `fast93`, `fast94`: the fast CIFAR-10 recipe's network (airbench's), widths 64/128/128 and
+  /// 64/256/256: normalisation, a frozen 2×2 whitening convolution with GELU (its kernel set
+  /// from the data by `Whitening`), three blocks of conv → max pool → batch norm → GELU →
+  /// conv → batch norm → GELU, max pool 3, a dense layer without bias, logits × 1/9.
+  /// `pooling` replaces the max pooling layers of `seed` and `tiny` (`cnn train --pooling`).
   public static func model(
     _ name: String, inputShape: [Int] = [32, 32, 3], classes: Int = 10, seed: UInt64 = 0,
     pooling: PoolingChoice = .max
@@ -29,10 +33,38 @@ public enum Zoo {
         Flatten()
         Dense(units: classes, activation: .softmax)
       }
+    case "fast93", "fast94":
+      return try fastRecipe(widths: name == "fast93" ? [64, 128, 128] : [64, 256, 256], inputShape, classes, seed)
     default:
       throw ModelError("unknown model '\(name)'; choose one of: \(names.joined(separator: ", "))")
     }
   }
+}
+
+/// CIFAR-10's channel means and standard deviations, for pixels in [0, 1].
+public let cifar10Mean: [Float] = [0.4914, 0.4822, 0.4465]
+public let cifar10StandardDeviation: [Float] = [0.2470, 0.2435, 0.2616]
+
+private func fastRecipe(widths: [Int], _ inputShape: [Int], _ classes: Int, _ seed: UInt64) throws -> Sequential {
+  func block(_ width: Int) -> [any Layer] {
+    [
+      Conv2D(filters: width, kernelSize: (3, 3), padding: .same, useBias: false, kernelInitializer: .dirac),
+      MaxPooling2D(poolSize: (2, 2)),
+      BatchNormalization(momentum: 0.6, epsilon: 1e-12, scale: false),
+      GELU(),
+      Conv2D(filters: width, kernelSize: (3, 3), padding: .same, useBias: false, kernelInitializer: .dirac),
+      BatchNormalization(momentum: 0.6, epsilon: 1e-12, scale: false),
+      GELU(),
+    ]
+  }
+  let stem: [any Layer] = [
+    Normalization(mean: cifar10Mean, standardDeviation: cifar10StandardDeviation),
+    Conv2D(filters: 24, kernelSize: (2, 2), activation: .gelu, trainableKernel: false),
+  ]
+  let head: [any Layer] = [
+    MaxPooling2D(poolSize: (3, 3)), Flatten(), Dense(units: classes, useBias: false), Rescaling(scale: 1.0 / 9),
+  ]
+  return try Sequential(inputShape: inputShape, layers: stem + widths.flatMap(block) + head, seed: seed)
 }
 
 /// The pooling layers of a zoo model: 2×2 windows with stride 2, of any kind the framework has.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TensorsAVX512
 
 // Matrix multiply: C[m×n] (+)= op(A)[m×k] · op(B)[k×n], all row-major.
@@ -67,6 +68,22 @@ public func gemm(
   c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool = true
 ) {
   if m == 0 || n == 0 { return }
+  if GEMMClock.enabled {
+    let threads = parallel && !WorkerPool.shared.isBusy ? Threads.count : 1
+    let start = DispatchTime.now().uptimeNanoseconds
+    defer { GEMMClock.add((DispatchTime.now().uptimeNanoseconds - start) * UInt64(threads)) }
+    gemmTimed(m, n, k, a, lda, transA, b, ldb, transB, c, ldc, accumulate, parallel)
+    return
+  }
+  gemmTimed(m, n, k, a, lda, transA, b, ldb, transB, c, ldc, accumulate, parallel)
+}
+
+/// `gemm` itself; `GEMMClock` times it when enabled.
+@inline(__always)
+private func gemmTimed(
+  _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ transA: Bool, _ b: UnsafePointer<Float>,
+  _ ldb: Int, _ transB: Bool, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool, _ parallel: Bool
+) {
   if k == 0 {
     if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
     return
@@ -700,4 +717,17 @@ func microKernel6x16(
       }
     }
   }
+}
+
+/// Thread time spent inside `gemm` (wall time × the threads it ran on), for `cnn bench`'s
+/// account of a training step. Off unless `enabled`; reading it costs one flag per call.
+package enum GEMMClock {
+  nonisolated(unsafe) package static var enabled = false
+  private static let nanoseconds = Atomic<UInt64>(0)
+
+  static func add(_ ns: UInt64) { _ = nanoseconds.wrappingAdd(ns, ordering: .relaxed) }
+
+  /// The total so far, in seconds; `reset` sets it to 0.
+  package static var seconds: Double { Double(nanoseconds.load(ordering: .relaxed)) / 1e9 }
+  package static func reset() { nanoseconds.store(0, ordering: .relaxed) }
 }

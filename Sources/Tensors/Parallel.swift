@@ -77,6 +77,9 @@ final class WorkerPool: @unchecked Sendable {
 
   init(helpers: Int) { helperCount = min(helpers, 255) }
 
+  /// Whether a loop is running: a parallel call made now runs on the calling thread alone.
+  var isBusy: Bool { owned.load(ordering: .relaxed) }
+
   /// Runs the loop with up to `helpers` helpers joining the calling thread; false (having
   /// run nothing) when the pool is busy or the loop does not fit in the word.
   func run(_ chunks: Int, helpers: Int, _ body: @escaping (Int) -> Void) -> Bool {

@@ -32,6 +32,18 @@ final class CommandLineTests: XCTestCase {
     }
   }
 
+  func testBenchOfAZooModel() throws {
+    let r = try cnn(["bench", "--model", "tiny", "--batch-size", "16", "--steps", "2", "--threads", "1"])
+    XCTAssertEqual(r.status, 0, r.err)
+    for line in ["probe peak", "tiny (", "training", "thread time in GEMMs", "peak resident memory"] {
+      XCTAssertTrue(r.out.contains(line), "bench output lacks \(line):\n\(r.out)")
+    }
+    XCTAssertEqual(try cnn(["bench", "--batch-size", "16"]).status, 2)
+    let fast = try cnn(["train", "--model", "fast93"])
+    XCTAssertEqual(fast.status, 2)
+    XCTAssertTrue(fast.err.contains("fast93 cannot be trained by cnn train yet"), fast.err)
+  }
+
   func testUsageErrors() throws {
     let cases: [([String], String)] = [
       (["fly"], "unknown command 'fly'"),
