@@ -82,15 +82,33 @@ private func rowRange(_ chunk: Int, _ rows: Int) -> Range<Int> {
   (chunk * normalizationChunkRows)..<Swift.min(rows, (chunk + 1) * normalizationChunkRows)
 }
 
-/// Per-channel Σ over rows of f(row, channel), chunk by chunk, in a fixed order.
-private func channelSums(rows: Int, c: Int, _ f: (Int, Int) -> Double) -> [Double] {
+/// Per-channel sums over rows, chunk by chunk (each chunk's in Double), the chunks added in
+/// order: Σ (a − center), or with `b`, Σ (a − center) · b, or with `square`, Σ (a − center)².
+private func channelSums(
+  _ a: UnsafePointer<Float>, times b: UnsafePointer<Float>? = nil, square: Bool = false, center: [Double]? = nil,
+  rows: Int, c: Int
+) -> [Double] {
   let n = chunks(rows)
   let partial = UnsafeMutablePointer<Double>.allocate(capacity: n * c)
   defer { partial.deallocate() }
   partial.initialize(repeating: 0, count: n * c)
-  parallelFor(n) { chunk in
-    for r in rowRange(chunk, rows) {
-      for j in 0..<c { partial[chunk * c + j] += f(r, j) }
+  let shift = center ?? [Double](repeating: 0, count: c)
+  shift.withUnsafeBufferPointer { m in
+    parallelFor(n) { chunk in
+      let sum = partial + chunk * c
+      for r in rowRange(chunk, rows) {
+        let (ar, br) = (a + r * c, b.map { $0 + r * c })
+        if let br {
+          for j in 0..<c { sum[j] += (Double(ar[j]) - m[j]) * Double(br[j]) }
+        } else if square {
+          for j in 0..<c {
+            let d = Double(ar[j]) - m[j]
+            sum[j] += d * d
+          }
+        } else {
+          for j in 0..<c { sum[j] += Double(ar[j]) - m[j] }
+        }
+      }
     }
   }
   var total = [Double](repeating: 0, count: c)
@@ -102,20 +120,15 @@ private func channelSums(rows: Int, c: Int, _ f: (Int, Int) -> Double) -> [Doubl
 
 /// The batch's mean and biased variance per channel (two passes).
 private func measure(_ x: Tensor, rows: Int, c: Int) -> BatchStatistics {
-  let xp = x.data
-  let mean = channelSums(rows: rows, c: c) { r, j in Double(xp[r * c + j]) }.map { $0 / Double(rows) }
-  let variance = channelSums(rows: rows, c: c) { r, j in
-    let d = Double(xp[r * c + j]) - mean[j]
-    return d * d
-  }.map { Float($0 / Double(rows)) }
+  let mean = channelSums(x.data, rows: rows, c: c).map { $0 / Double(rows) }
+  let variance = channelSums(x.data, square: true, center: mean, rows: rows, c: c).map { Float($0 / Double(rows)) }
   return BatchStatistics(mean: mean.map { Float($0) }, variance: variance)
 }
 
 /// Σ dy and Σ dy · x̂ per channel.
 private func columnSums(_ dy: Tensor, times xhat: Tensor, rows: Int, c: Int) -> (dy: [Float], dyXhat: [Float]) {
-  let (dyp, hp) = (dy.data, xhat.data)
-  let sumDy = channelSums(rows: rows, c: c) { r, j in Double(dyp[r * c + j]) }
-  let sumDyXhat = channelSums(rows: rows, c: c) { r, j in Double(dyp[r * c + j]) * Double(hp[r * c + j]) }
+  let sumDy = channelSums(dy.data, rows: rows, c: c)
+  let sumDyXhat = channelSums(dy.data, times: xhat.data, rows: rows, c: c)
   return (sumDy.map { Float($0) }, sumDyXhat.map { Float($0) })
 }
 
