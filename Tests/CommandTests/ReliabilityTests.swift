@@ -182,7 +182,9 @@ final class ReliabilityTests: XCTestCase {
     let r = try cnn(["pool", "--file", "/dev/zero"])
     XCTAssertEqual(r.status, 1)
     XCTAssertTrue(r.err.contains("matrix file '/dev/zero' is larger than the 64 MB this reader accepts"), r.err)
-    let checkpoint = try cnn(["evaluate", "--checkpoint", "/dev/zero"])
+    let dir = try temporaryDirectory(self)
+    try writeSyntheticCIFAR(dir, train: 4, test: 4)
+    let checkpoint = try cnn(["evaluate", "--data", dir, "--checkpoint", "/dev/zero"])
     XCTAssertEqual(checkpoint.status, 1)
     XCTAssertTrue(checkpoint.err.contains("checkpoint '/dev/zero' is larger than the 1024 MB"), checkpoint.err)
   }
