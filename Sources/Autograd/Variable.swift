@@ -10,6 +10,9 @@ public final class Variable {
   public var grad: Tensor?
   public internal(set) var requiresGrad: Bool
   public internal(set) weak var tape: Tape?
+  /// A factor on the learning rate of this parameter's gradient steps (SGD honours it): the
+  /// fast recipe trains batch-norm offsets 64 times faster than the rest.
+  public var learningRateMultiplier: Float = 1
 
   public init(_ value: Tensor, requiresGrad: Bool = false) {
     self.value = value

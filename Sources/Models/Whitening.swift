@@ -1,7 +1,8 @@
 import Foundation
 
 /// The fast recipe's whitening: the kernel of a 2×2 convolution whose filters are ± the
-/// eigenvectors of the covariance of the training images' 2×2 patches, each divided by
+/// eigenvectors of the second moments (not centred, as the recipe takes them) of the
+/// training images' 2×2 patches, each divided by
 /// √(eigenvalue + ε), largest eigenvalue first. Patches are taken after `normalize` (the
 /// model's own input normalisation), from the first `images` images.
 public enum Whitening {
@@ -17,8 +18,7 @@ public enum Whitening {
     let x = try normalize(batches.next()!.images)
     let (h, w, c) = (data.height, data.width, data.channels)
     let d = 4 * c
-    // Covariance of all (h − 1)(w − 1) patches of every image, in Double.
-    var sum = [Double](repeating: 0, count: d)
+    // Second moments of all (h − 1)(w − 1) patches of every image, in Double.
     var outer = [Double](repeating: 0, count: d * d)
     var patch = [Double](repeating: 0, count: d)
     for i in 0..<n {
@@ -28,7 +28,6 @@ public enum Whitening {
             for ch in 0..<c { patch[k * c + ch] = Double(x[((i * h + y + dy) * w + xx + dx) * c + ch]) }
           }
           for a in 0..<d {
-            sum[a] += patch[a]
             for b in a..<d { outer[a * d + b] += patch[a] * patch[b] }
           }
         }
@@ -38,7 +37,7 @@ public enum Whitening {
     var covariance = [Double](repeating: 0, count: d * d)
     for a in 0..<d {
       for b in a..<d {
-        let v = outer[a * d + b] / count - sum[a] / count * sum[b] / count
+        let v = outer[a * d + b] / count
         covariance[a * d + b] = v
         covariance[b * d + a] = v
       }

@@ -2,6 +2,8 @@
 /// decay, in Keras's formulation:
 ///
 ///     p -= lr · weightDecay · p                        (decoupled, before the step)
+///
+/// and lr times the parameter's `learningRateMultiplier` in the steps below (not in the decay):
 ///     velocity = momentum · velocity − lr · g
 ///     p += velocity                                    (plain momentum)
 ///     p += momentum · velocity − lr · g                (Nesterov)
@@ -26,9 +28,10 @@ public final class SGD: Optimizer {
       throw OptimizerError("SGD was set up for \(velocity.count) parameters, got \(parameters.count)")
     }
     iterations += 1
-    let (lr, mu, decay) = (learningRate, momentum, learningRate * weightDecay)
+    let (mu, decay) = (momentum, learningRate * weightDecay)
     for (i, p) in parameters.enumerated() {
       guard let g = p.grad else { continue }
+      let lr = learningRate * p.learningRateMultiplier
       guard g.shape == p.shape else {
         throw OptimizerError("SGD: parameter \(i) has shape \(p.shape), its gradient \(g.shape)")
       }
