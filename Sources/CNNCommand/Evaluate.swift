@@ -33,7 +33,7 @@ func runEvaluate(_ raw: [String]) throws -> Int32 {
   let checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"
   // What the checkpoint records of its model fills in what the command line leaves out; a
   // checkpoint that cannot be read is reported by the load below.
-  let recorded = (try? SafeTensors.read(checkpoint))?.metadata ?? [:]
+  let recorded = (try? SafeTensors.readMetadata(checkpoint)) ?? [:]
   var modelName = try args.model()
   if args.string("model") == nil, let name = recorded["model"], Zoo.names.contains(name) { modelName = name }
   var recordedPooling: PoolingChoice?

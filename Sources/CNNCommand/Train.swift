@@ -150,7 +150,7 @@ func resume(_ model: Sequential, _ o: TrainOptions, runInfo: [String: String]) t
   }
   // The run's settings are compared first: a checkpoint of another model would not load.
   // Checkpoints written before the pooling was recorded used max pooling.
-  let recorded = try SafeTensors.read(o.checkpoint).metadata.merging(["pooling": "max"]) { old, _ in old }
+  let recorded = try SafeTensors.readMetadata(o.checkpoint).merging(["pooling": "max"]) { old, _ in old }
   for key in ["model", "seed", "batch_size", "train_images", "pooling"] where recorded[key] != runInfo[key] {
     throw UsageError(
       "--resume: the checkpoint was trained with \(key) \(recorded[key] ?? "unknown"), this run has \(runInfo[key]!); an exact resume needs the same"

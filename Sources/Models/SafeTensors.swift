@@ -54,36 +54,12 @@ public enum SafeTensors {
 
   /// Decodes and validates a whole file's bytes.
   public static func decode(_ bytes: [UInt8]) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
-    guard bytes.count >= 8 else {
-      throw FormatError("file of \(bytes.count) bytes is too short for a safetensors header")
-    }
-    var n: UInt64 = 0
-    for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
-    guard n <= UInt64(maxHeaderLength), Int(n) <= bytes.count - 8 else {
-      throw FormatError(
-        "header length \(n) is larger than the file (\(bytes.count) bytes) allows: truncated or not safetensors")
-    }
-    let headerEnd = 8 + Int(n)
-    let json: Any
-    do {
-      json = try JSONSerialization.jsonObject(with: Data(bytes[8..<headerEnd]))
-    } catch {
-      throw FormatError("header is not valid JSON")
-    }
-    guard let object = json as? [String: Any] else { throw FormatError("header is not a JSON object") }
+    let (object, headerEnd) = try header(bytes)
     let dataLength = bytes.count - headerEnd
-    var metadata: [String: String] = [:]
+    let metadata = try metadata(in: object)
     var entries: [Entry] = []
-    for (name, value) in object {
-      if name == "__metadata__" {
-        guard let m = value as? [String: Any] else { throw FormatError("__metadata__ is not an object") }
-        for (k, v) in m {
-          guard let s = v as? String else { throw FormatError("metadata value for \(k) is not a string") }
-          metadata[k] = s
-        }
-      } else {
-        entries.append(try entry(name, value, dataLength: dataLength))
-      }
+    for (name, value) in object where name != "__metadata__" {
+      entries.append(try entry(name, value, dataLength: dataLength))
     }
     // The layout is checked before any tensor is allocated: spans that overlap could
     // otherwise ask for far more memory than the file holds.
@@ -102,6 +78,57 @@ public enum SafeTensors {
       }
     }
     return (tensors, metadata)
+  }
+
+  /// The header of a file whose first bytes (at least the header) are `bytes`: its JSON object
+  /// and where the data begins.
+  static func header(_ bytes: [UInt8]) throws -> (object: [String: Any], headerEnd: Int) {
+    guard bytes.count >= 8 else {
+      throw FormatError("file of \(bytes.count) bytes is too short for a safetensors header")
+    }
+    var n: UInt64 = 0
+    for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+    guard n <= UInt64(maxHeaderLength), Int(n) <= bytes.count - 8 else {
+      throw FormatError(
+        "header length \(n) is larger than the file (\(bytes.count) bytes) allows: truncated or not safetensors")
+    }
+    let headerEnd = 8 + Int(n)
+    let json: Any
+    do {
+      json = try JSONSerialization.jsonObject(with: Data(bytes[8..<headerEnd]))
+    } catch {
+      throw FormatError("header is not valid JSON")
+    }
+    guard let object = json as? [String: Any] else { throw FormatError("header is not a JSON object") }
+    return (object, headerEnd)
+  }
+
+  /// The string metadata of a parsed header.
+  static func metadata(in object: [String: Any]) throws -> [String: String] {
+    var metadata: [String: String] = [:]
+    guard let value = object["__metadata__"] else { return metadata }
+    guard let m = value as? [String: Any] else { throw FormatError("__metadata__ is not an object") }
+    for (k, v) in m {
+      guard let s = v as? String else { throw FormatError("metadata value for \(k) is not a string") }
+      metadata[k] = s
+    }
+    return metadata
+  }
+
+  /// A file's metadata alone, reading only its header: what a command needs to know of a
+  /// checkpoint (its model, its run's settings) before loading the tensors.
+  public static func readMetadata(_ path: String) throws -> [String: String] {
+    do {
+      let head = try readFile(path, what: "checkpoint", prefix: 8)
+      var n = 0
+      if head.count == 8 { for i in 0..<8 { n |= Int(head[i]) << (8 * i) } }
+      let bytes = try readFile(path, what: "checkpoint", prefix: 8 + Swift.min(Swift.max(n, 0), maxHeaderLength))
+      return try metadata(in: header(bytes).object)
+    } catch let e as FileError {
+      throw FormatError(e.message)
+    } catch let e as FormatError {
+      throw FormatError("checkpoint \(quoted(path)): \(e.message)")
+    }
   }
 
   /// One tensor's header entry, validated: F32, a shape whose byte size equals its span, the

@@ -74,7 +74,8 @@ package func pathKind(_ path: String) -> PathKind {
 
 /// The whole contents of a regular file (or a device that reads like one), at most `limit`
 /// bytes, with the system's reason on failure: "checkpoint 'x' is a loop of symbolic links".
-package func readFile(_ path: String, what: String, limit: Int = 1 << 34) throws -> [UInt8] {
+/// With `prefix`, only the first `prefix` bytes (fewer if the file is shorter).
+package func readFile(_ path: String, what: String, limit: Int = 1 << 34, prefix: Int? = nil) throws -> [UInt8] {
   switch pathKind(path) {
   case .unreachable(let why, _): throw FileError("\(what) \(quoted(path)) \(why)")
   case .directory: throw FileError("\(what) \(quoted(path)) is a directory, not a file")
@@ -86,7 +87,9 @@ package func readFile(_ path: String, what: String, limit: Int = 1 << 34) throws
   var bytes: [UInt8] = []
   var chunk = [UInt8](repeating: 0, count: 1 << 20)
   while true {
-    let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+    let wanted = Swift.min(chunk.count, (prefix ?? Int.max) - bytes.count)
+    if wanted <= 0 { return bytes }
+    let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, wanted) }
     if n < 0 {
       if errno == EINTR { continue }
       throw FileError("cannot read \(what) \(quoted(path)): \(String(cString: strerror(errno)))")

@@ -44,6 +44,23 @@ final class CheckpointValidationTests: XCTestCase {
     }
   }
 
+  /// The metadata alone, from the header: the same as a whole read, and the same errors.
+  func testReadMetadataReadsTheHeaderOnly() throws {
+    let model = try smallModel()
+    let path = tempPath("header.safetensors")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try model.save(to: path, epoch: 7, metadata: ["model": "small"])
+    XCTAssertEqual(try SafeTensors.readMetadata(path), try SafeTensors.read(path).metadata)
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    try Data(bytes.prefix(20)).write(to: URL(fileURLWithPath: path))
+    XCTAssertThrowsError(try SafeTensors.readMetadata(path)) {
+      XCTAssertTrue("\($0)".contains("header length"), "\($0)")
+    }
+    XCTAssertThrowsError(try SafeTensors.readMetadata(path + ".none")) {
+      XCTAssertTrue("\($0)".contains("does not exist"), "\($0)")
+    }
+  }
+
   func testResumeMetadataIsValidated() throws {
     let model = try smallModel()
     model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: false))
