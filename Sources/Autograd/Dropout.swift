@@ -22,7 +22,10 @@ public func dropout(_ x: Variable, rate: Float, seed: UInt64) throws -> Variable
   }
   return makeOutput("dropout", y, inputs: [x]) { dy in
     let dx = Tensor(uninitialized: dy.shape)
-    for i in 0..<dy.count { dx.data[i] = dy.data[i] * mask.data[i] }
+    let (dyp, dxp, kept) = (dy.data, dx.data, mask.data)
+    parallelFor(images) { n in
+      for i in (n * size)..<((n + 1) * size) { dxp[i] = dyp[i] * kept[i] }
+    }
     return [dx]
   }
 }

@@ -146,7 +146,12 @@ public func channelAffine(_ x: Variable, scale: [Float], shift: [Float]) throws 
   }
   return makeOutput("normalization", y, inputs: [x]) { dy in
     let dx = Tensor(uninitialized: dy.shape)
-    for i in 0..<dy.count { dx.data[i] = dy.data[i] * scale[i % c] }
+    let (dyp, dxp) = (dy.data, dx.data)
+    parallelFor(chunks(rows)) { chunk in
+      for r in rowRange(chunk, rows) {
+        for j in 0..<c { dxp[r * c + j] = dyp[r * c + j] * scale[j] }
+      }
+    }
     return [dx]
   }
 }

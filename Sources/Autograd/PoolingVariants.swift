@@ -143,14 +143,17 @@ public func mixedPool2d(
   let g = try poolGeometry(x, pool, strides, padding)
   let c = g.channels
   let lambdaOf: (_ window: Int, _ channel: Int) -> Float
+  // A variable λ, clamped and spread to one value per channel; nil for random draws.
+  var perChannel: [Float]?
   var learned: Variable?
   switch lambda {
   case .variable(let v):
     guard v.value.count == 1 || v.value.count == c else {
       throw ShapeError("mixed pooling needs 1 or \(c) values of lambda, got shape \(v.shape)")
     }
-    let values = (0..<v.value.count).map { Swift.min(Swift.max(v.value[$0], 0), 1) }
-    lambdaOf = { _, ch in values[values.count == 1 ? 0 : ch] }
+    let values = (0..<c).map { Swift.min(Swift.max(v.value[v.value.count == 1 ? 0 : $0], 0), 1) }
+    perChannel = values
+    lambdaOf = { _, ch in values[ch] }
     if v.requiresGrad { learned = v }
   case .random(let seed):
     let hashes = imageHashes(x.value)
@@ -161,12 +164,12 @@ public func mixedPool2d(
   }
   let spread = learned.map { _ in Tensor(uninitialized: [g.batch, g.outH, g.outW, c]) }
   let spreadPointer = spread?.data
-  let lam = lambdaOf
+  let (lam, channelLambdas) = (lambdaOf, perChannel)
   return weightedPoolOp(
     "mixed_pooling2d", x, g, extraInputs: learned.map { [$0] } ?? [],
     forward: { x, y, weights in
       if isTiled2x2(g) {
-        mixedPool2x2(x, g, y, weights?.pointer, spread: spreadPointer, lambda: lam)
+        mixedPool2x2(x, g, y, weights?.pointer, spread: spreadPointer, channelLambdas: channelLambdas, lambda: lam)
         return
       }
       weightedPoolReference(x, g, y, weights) { values, w, window, ch in
@@ -190,16 +193,21 @@ public func mixedPool2d(
 }
 
 /// Mixed pooling on the SIMD path: the same maxima, sums, weights and outputs as the reference.
+/// λ comes from `channelLambdas` (one per channel) when given, else from `lambda` per lane.
 func mixedPool2x2(
   _ x: UnsafePointer<Float>, _ g: WindowGeometry, _ y: UnsafeMutablePointer<Float>,
-  _ weights: UnsafeMutablePointer<Float>?, spread: UnsafeMutablePointer<Float>?,
+  _ weights: UnsafeMutablePointer<Float>?, spread: UnsafeMutablePointer<Float>?, channelLambdas: [Float]?,
   lambda: (_ window: Int, _ channel: Int) -> Float
 ) {
   let one = V8(repeating: 1)
   let four = V8(repeating: 4)
   forEachTile(x, g) { window, o, ch, v in
     var l = V8()
-    for lane in 0..<8 { l[lane] = lambda(window, ch + lane) }
+    if let channelLambdas {
+      l = channelLambdas.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress! + ch).loadUnaligned(as: V8.self) }
+    } else {
+      for lane in 0..<8 { l[lane] = lambda(window, ch + lane) }
+    }
     var best = v.0
     var won = V8(repeating: 0)
     @inline(__always) func consider(_ cell: V8, _ index: Float) {
