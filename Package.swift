@@ -2,13 +2,34 @@
 // A minimal CNN training framework in Swift: the toolchain only, no package dependencies.
 import PackageDescription
 
-/// Kernels need AVX2 + FMA code generation: plain `-O` emits SSE only and turns every
-/// `SIMD8<Float>.addingProduct` into eight calls to `fmaf` (about 100x slower).
+/// Native x86-64 code generation: AVX2 + FMA for every module, AVX-512 for the module of
+/// AVX-512 kernels, `-Ounchecked` in release. Plain `-O` on x86-64 emits SSE only and turns
+/// every `SIMD8<Float>.addingProduct` into eight calls to `fmaf` (about 100x slower);
 /// `Scripts/check-fma.sh` (run by CI) fails the build if this is ever lost.
-let kernelFlags: [SwiftSetting] = [
-  .unsafeFlags(["-target-cpu", "haswell"]),
-  .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-]
+///
+/// These are unsafe flags, which SwiftPM refuses in a package used as a version dependency.
+/// They apply on x86-64 hosts when this package is built as the root package or by path, and
+/// never inside a dependency checkout (`.../checkouts/...`) unless `CNN_NATIVE=1` asks for them
+/// (a branch or revision dependency allows them). `CNN_NATIVE=0` turns them off everywhere.
+/// Without them the build uses the portable kernels (Swift SIMD types only; NEON on arm64).
+#if arch(x86_64)
+  let x86Host = true
+#else
+  let x86Host = false
+#endif
+let nativeRequest = Context.environment["CNN_NATIVE"]
+let isCheckout = Context.packageDirectory.contains("/checkouts/")
+let native = x86Host && (nativeRequest == "1" || (nativeRequest != "0" && !isCheckout))
+
+func settings(cpu: String) -> [SwiftSetting] {
+  guard native else { return [] }
+  return [
+    .unsafeFlags(["-target-cpu", cpu]),
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+    .define("CNN_X86_NATIVE"),
+  ]
+}
+let kernelFlags = settings(cpu: "haswell")
 
 let package = Package(
   name: "CNN",
@@ -18,13 +39,9 @@ let package = Package(
   ],
   targets: [
     .target(name: "Tensors", dependencies: ["TensorsAVX512"], swiftSettings: kernelFlags),
-    // Compiled for AVX-512 and called only when the processor has it (Tensors/CPU.swift).
-    .target(
-      name: "TensorsAVX512",
-      swiftSettings: [
-        .unsafeFlags(["-target-cpu", "skylake-avx512"]),
-        .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-      ]),
+    // The AVX-512 kernels, called only when the processor has AVX-512 (Tensors/CPU.swift);
+    // empty unless the native flags apply.
+    .target(name: "TensorsAVX512", swiftSettings: settings(cpu: "skylake-avx512")),
     .target(name: "Autograd", dependencies: ["Tensors"], swiftSettings: kernelFlags),
     .target(name: "Layers", dependencies: ["Tensors", "Autograd"], swiftSettings: kernelFlags),
     .target(name: "Optimizers", dependencies: ["Tensors", "Autograd"], swiftSettings: kernelFlags),

@@ -59,12 +59,12 @@ public func relu(_ x: Variable) -> Variable {
   }
 }
 
-public func reluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+package func reluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
   for i in 0..<n { y[i] = Swift.max(x[i], 0) }
 }
 
 /// dx = dy where the output was positive, else 0 (in place allowed: dx may equal dy).
-public func reluBackward(
+package func reluBackward(
   _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ n: Int
 ) {
   for i in 0..<n { dx[i] = y[i] > 0 ? dy[i] : 0 }
@@ -113,7 +113,7 @@ func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n
 let biasChunkRows = 256
 
 /// y[r, j] = act(y[r, j] + bias[j]) in one pass, in place.
-public func biasActivationForward(
+package func biasActivationForward(
   _ y: UnsafeMutablePointer<Float>, rows: Int, n: Int, bias: UnsafePointer<Float>?, relu: Bool
 ) {
   if bias == nil && !relu { return }
@@ -124,7 +124,7 @@ public func biasActivationForward(
 }
 
 /// `biasActivationForward` on the calling thread.
-public func biasActivationRows(
+package func biasActivationRows(
   _ y: UnsafeMutablePointer<Float>, rows: Int, n: Int, bias: UnsafePointer<Float>?, relu: Bool
 ) {
   for r in 0..<rows {
@@ -144,7 +144,7 @@ public func biasActivationRows(
 /// The backward of `biasActivationForward` in one pass: dz = dy where y > 0 (with ReLU; else
 /// dz is dy itself) and, when `biasGrad` is given, its column sums, added chunk by chunk in
 /// a fixed order.
-public func biasActivationBackward(
+package func biasActivationBackward(
   _ y: Tensor, _ dy: Tensor, relu: Bool, biasGrad: Tensor?, rows: Int, n: Int
 ) -> Tensor {
   if !relu && biasGrad == nil { return dy }

@@ -14,7 +14,7 @@ import Tensors
 /// The images of a batch in chunks whose im2col rows take at most about 512 KiB, so that a
 /// chunk stays in a core's L2 cache. The number of chunks is a multiple of 4 (at most the
 /// batch), so 1, 2 or 4 threads share them evenly; it depends on the shape alone.
-public func imageChunks(batch: Int, bytesPerImage: Int) -> [Range<Int>] {
+package func imageChunks(batch: Int, bytesPerImage: Int) -> [Range<Int>] {
   guard batch > 0 else { return [] }
   let perChunk = max(1, (512 << 10) / max(1, bytesPerImage))
   let count = min(batch, ((batch + perChunk - 1) / perChunk + 3) / 4 * 4)
@@ -32,7 +32,7 @@ public func conv2d(
 /// Whether `conv2dMaxPool` can take a convolution with this many filters and activation:
 /// channels in multiples of 8 for the SIMD pooling, and no activation between the two but
 /// ReLU (which commutes with the maximum).
-public func canFuseMaxPool(filters: Int, activation: Activation) -> Bool {
+package func canFuseMaxPool(filters: Int, activation: Activation) -> Bool {
   filters % 8 == 0 && (activation == .linear || activation == .relu)
 }
 
@@ -40,7 +40,7 @@ public func canFuseMaxPool(filters: Int, activation: Activation) -> Bool {
 /// chunk of images pools its convolution rows while they are in cache, and the backward pass
 /// goes from the pooled gradient straight to the convolution's (through the ReLU mask), with
 /// no full-size gradient in between. Requires `canFuseMaxPool`.
-public func conv2dMaxPool(
+package func conv2dMaxPool(
   _ x: Variable, kernel: Variable, bias: Variable?, strides: (Int, Int) = (1, 1),
   padding: Padding = .valid, activation: Activation = .linear
 ) throws -> Variable {

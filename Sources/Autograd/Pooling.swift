@@ -35,7 +35,7 @@ public func maxPool2d(
 /// 2×2 windows with stride 2 and no padding over channels in multiples of 8: the windows
 /// tile the input (but for an odd last row or column), and 8 channels fill a SIMD vector.
 /// `same` padding of an odd size puts the last window half outside: that takes the reference.
-public func isTiled2x2(_ g: WindowGeometry) -> Bool {
+package func isTiled2x2(_ g: WindowGeometry) -> Bool {
   g.windowH == 2 && g.windowW == 2 && g.strideH == 2 && g.strideW == 2 && g.padTop == 0 && g.padLeft == 0
     && 2 * g.outH <= g.height && 2 * g.outW <= g.width && g.channels % 8 == 0
 }
@@ -43,7 +43,7 @@ public func isTiled2x2(_ g: WindowGeometry) -> Bool {
 /// Max pooling forward on the SIMD path (`isTiled2x2`): y gets each window's maximum, the
 /// first cell in row-major order winning ties (and a NaN in it), as in the reference loop.
 /// With `cell`, also records which cell won, for `maxPool2x2Backward`.
-public func maxPool2x2Forward(
+package func maxPool2x2Forward(
   _ x: UnsafePointer<Float>, _ g: WindowGeometry, _ y: UnsafeMutablePointer<Float>,
   cell: UnsafeMutablePointer<Float>? = nil
 ) {
@@ -55,7 +55,7 @@ public func maxPool2x2Forward(
 
 /// Max pooling backward on the SIMD path: each window's dy goes to the cell the forward pass
 /// recorded as its winner, every other cell of dx is 0 (cells past the last window included).
-public func maxPool2x2Backward(
+package func maxPool2x2Backward(
   cell: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>
 ) {
   let (inSize, outSize) = (g.height * g.width * g.channels, g.outH * g.outW * g.channels)
@@ -164,7 +164,7 @@ func maxPool2x2BackwardImage(
 }
 
 /// The plain reference loop for any window, stride and padding.
-public func maxPoolForwardReference(
+package func maxPoolForwardReference(
   _ x: UnsafePointer<Float>, _ g: WindowGeometry, _ y: UnsafeMutablePointer<Float>,
   _ argmax: UnsafeMutablePointer<Int32>
 ) {
@@ -186,7 +186,7 @@ public func maxPoolForwardReference(
 
 /// Max pooling backward, the plain reference: clear dx, then add each output's gradient at
 /// its argmax. Each image's indices stay inside that image, so images are done in parallel.
-public func maxPoolBackwardReference(
+package func maxPoolBackwardReference(
   _ dy: UnsafePointer<Float>, _ argmax: UnsafePointer<Int32>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>
 ) {
   let perOut = g.outH * g.outW * g.channels

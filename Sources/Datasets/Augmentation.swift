@@ -76,7 +76,7 @@ public struct Augmentation: Equatable, Sendable {
 /// out(y, x) = in(reflect(y + dy), reflect(x + dx)), then mirrored left to right when
 /// `mirror`: the image moved by (−dy, −dx) with reflected edges, as cropping a reflect-padded
 /// image at offset (dy, dx) does. |dy| < height and |dx| < width.
-public func shiftImage(
+package func shiftImage(
   _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, height: Int, width: Int, channels: Int,
   dy: Int, dx: Int, mirror: Bool
 ) {

@@ -1,4 +1,4 @@
-@_exported import Tensors
+import Tensors
 
 /// Labelled images kept compact as bytes in NHWC order; batches become normalised Float
 /// tensors (pixel / 255) only when asked for.

@@ -1,3 +1,6 @@
+import Autograd
+import Tensors
+
 /// max(x, 0), elementwise (Keras `ReLU`).
 public final class ReLU: Layer {
   public init() {}

@@ -1,3 +1,6 @@
+import Autograd
+import Tensors
+
 /// How a convolution's kernel starts.
 public enum KernelInitializer: Sendable {
   /// Keras's default: uniform in ±√(6 / (fanIn + fanOut)).

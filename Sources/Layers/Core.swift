@@ -1,3 +1,6 @@
+import Autograd
+import Tensors
+
 /// Flattens each example to one axis: (H, W, C) -> (H*W*C). A view, no copy.
 public final class Flatten: Layer {
   public init() {}

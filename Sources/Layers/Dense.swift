@@ -1,3 +1,6 @@
+import Autograd
+import Tensors
+
 /// Fully connected layer (Keras `Dense`): kernel [in, units], Glorot-uniform, bias zeros.
 public final class Dense: Layer {
   public let units: Int

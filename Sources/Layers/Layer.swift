@@ -1,5 +1,5 @@
-@_exported import Autograd
-@_exported import Tensors
+import Autograd
+import Tensors
 
 /// A named tensor of a layer: trainable ("kernel", "bias", "gamma"), or state that the layer
 /// updates itself and checkpoints keep ("moving_mean"), as Keras's non-trainable weights.

@@ -1,3 +1,6 @@
+import Autograd
+import Tensors
+
 /// Losses for integer class labels (Keras `SparseCategoricalCrossentropy`).
 public enum Loss: Equatable, Sendable {
   /// Cross-entropy on class scores: softmax fused in, numerically stable. With

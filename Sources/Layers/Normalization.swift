@@ -1,3 +1,6 @@
+import Autograd
+import Tensors
+
 /// Batch normalisation over the channels (Keras `BatchNormalization`, axis −1): in training
 /// (on a training tape) each channel is normalised by the batch's mean and variance, and the
 /// moving statistics follow them, moving = momentum · moving + (1 − momentum) · batch; in

@@ -1,3 +1,6 @@
+import Autograd
+import Tensors
+
 /// What a windowed pooling layer is configured with: pool size ((2, 2) by default), strides
 /// (defaulting to the pool size, as in Keras) and valid or same padding.
 public class Pooling2D {

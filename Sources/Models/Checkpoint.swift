@@ -1,3 +1,9 @@
+import Autograd
+import Datasets
+import Layers
+import Optimizers
+import Tensors
+
 /// Model checkpoints as safetensors files: every parameter under its name ("conv2d.kernel"),
 /// the optimizer's slots under "optimizer.<slot>.<name>", and metadata strings (format,
 /// epoch, optimizer iterations, seed, ...).

@@ -1,3 +1,9 @@
+import Autograd
+import Datasets
+import Layers
+import Optimizers
+import Tensors
+
 /// Counts of (true class, predicted class), with per-class accuracy and a printable table.
 public struct ConfusionMatrix: Sendable {
   public let classNames: [String]

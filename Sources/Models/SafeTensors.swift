@@ -1,4 +1,8 @@
+import Autograd
+import Datasets
 import Foundation
+import Layers
+import Optimizers
 import Tensors
 
 /// The safetensors format: an 8-byte little-endian header length N, N bytes of JSON

@@ -1,8 +1,8 @@
-@_exported import Autograd
-@_exported import Datasets
-@_exported import Layers
-@_exported import Optimizers
-@_exported import Tensors
+import Autograd
+import Datasets
+import Layers
+import Optimizers
+import Tensors
 
 /// Builds a layer list from a block: `Sequential(inputShape: [32, 32, 3]) { Conv2D(...); ... }`.
 @resultBuilder

@@ -1,3 +1,9 @@
+import Autograd
+import Datasets
+import Layers
+import Optimizers
+import Tensors
+
 extension Sequential {
   /// A Keras-style table: Layer (type), Output Shape, Param #, and the totals.
   public func summary() -> String {

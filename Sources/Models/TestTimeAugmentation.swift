@@ -1,3 +1,9 @@
+import Autograd
+import Datasets
+import Layers
+import Optimizers
+import Tensors
+
 /// Views of each test image whose outputs `evaluate` averages.
 public enum TestTimeAugmentation: Equatable, Sendable {
   case none

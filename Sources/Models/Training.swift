@@ -1,4 +1,9 @@
+import Autograd
+import Datasets
 import Foundation
+import Layers
+import Optimizers
+import Tensors
 
 /// What one epoch of `fit` measured.
 public struct EpochResult: Codable, Equatable, Sendable {

@@ -1,4 +1,9 @@
+import Autograd
+import Datasets
 import Foundation
+import Layers
+import Optimizers
+import Tensors
 
 /// The fast recipe's whitening: the kernel of a 2×2 convolution whose filters are ± the
 /// eigenvectors of the second moments (not centred, as the recipe takes them) of the

@@ -1,3 +1,9 @@
+import Autograd
+import Datasets
+import Layers
+import Optimizers
+import Tensors
+
 /// Ready-made models, by name, for the command line.
 public enum Zoo {
   public static let names = ["seed", "tiny", "fast93", "fast94"]

@@ -1,4 +1,6 @@
+import Autograd
 import Foundation
+import Tensors
 
 /// Adam (Kingma & Ba) with Keras's defaults: learning rate 0.001, beta1 0.9, beta2 0.999,
 /// epsilon 1e-7 (PyTorch uses 1e-8), and bias correction folded into the step size:

@@ -1,5 +1,5 @@
-@_exported import Autograd
-@_exported import Tensors
+import Autograd
+import Tensors
 
 /// An optimizer updates parameters from their gradients, then clears the gradients.
 ///

@@ -1,3 +1,6 @@
+import Autograd
+import Tensors
+
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and decoupled weight
 /// decay, in Keras's formulation:
 ///

@@ -1,4 +1,6 @@
+import Autograd
 import Foundation
+import Tensors
 
 /// How the learning rate changes over a run, as a factor of the optimizer's base rate at each
 /// step. `fit` sets the rate before every step from the optimizer's step count, which

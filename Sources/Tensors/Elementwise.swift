@@ -2,7 +2,7 @@
 
 /// dst[i] += src[i]
 @inline(__always)
-public func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+package func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
   var i = 0
   let d = UnsafeMutableRawPointer(dst)
   let s = UnsafeRawPointer(src)
@@ -23,7 +23,7 @@ public func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<
 /// The buffers must not overlap: a tail shorter than a vector is copied as the last whole
 /// vector of the run, rewriting a few floats already copied.
 @inline(__always)
-public func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+package func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
   typealias V = SIMD8<Float>
   let d = UnsafeMutableRawPointer(dst)
   let s = UnsafeRawPointer(src)
@@ -44,7 +44,7 @@ public func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<
 /// Sums `rows` rows of length `n` into out[n] (out = sum, not accumulated). Each column is
 /// added top to bottom starting from 0, 32 columns at a time in registers. Rows lie `ldx`
 /// floats apart (n unless given).
-public func sumRows(
+package func sumRows(
   _ x: UnsafePointer<Float>, rows: Int, n: Int, ldx: Int? = nil, into out: UnsafeMutablePointer<Float>
 ) {
   typealias V = SIMD8<Float>
@@ -84,7 +84,7 @@ public func sumRows(
 /// `sumRows` with the columns split over the threads in pieces of 2048, for wide sums (the
 /// per-chunk kernel gradients of a convolution): each column's sum is the same as
 /// `sumRows` gives.
-public func sumRowsInParallel(_ x: UnsafePointer<Float>, rows: Int, n: Int, into out: UnsafeMutablePointer<Float>) {
+package func sumRowsInParallel(_ x: UnsafePointer<Float>, rows: Int, n: Int, into out: UnsafeMutablePointer<Float>) {
   let piece = 2048
   parallelFor((n + piece - 1) / piece) { i in
     let j = i * piece

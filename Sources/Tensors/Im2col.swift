@@ -5,7 +5,7 @@
 
 /// Unfolds x [N, H, W, C] into col [N*outH*outW, kh*kw*C]; padded cells become 0. Images are
 /// spread over the threads.
-public func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ col: UnsafeMutablePointer<Float>) {
+package func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ col: UnsafeMutablePointer<Float>) {
   let rowsPerImage = g.outH * g.outW * g.windowH * g.windowW * g.channels
   parallelFor(g.batch) { n in im2col(x, g, col + n * rowsPerImage, images: n..<(n + 1)) }
 }
@@ -14,7 +14,7 @@ public func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, _ col: Unsafe
 /// except for a 3×3 window over 3 channels (a first layer over RGB) with unit strides and no
 /// padding, whose 27 floats are padded with zeros to 32. Those rows are written as four
 /// aligned vectors, twice as fast as rows of 27; a GEMM reads them with lda 32.
-public func im2colRowLength(_ g: WindowGeometry) -> Int {
+package func im2colRowLength(_ g: WindowGeometry) -> Int {
   isRGB3x3(g) ? 32 : g.windowH * g.windowW * g.channels
 }
 
@@ -25,7 +25,7 @@ private func isRGB3x3(_ g: WindowGeometry) -> Bool {
 
 /// im2col of `images` only, on the calling thread: col points at the first of their rows.
 /// With `padded`, rows are `im2colRowLength(g)` floats long.
-public func im2col(
+package func im2col(
   _ x: UnsafePointer<Float>, _ g: WindowGeometry, _ col: UnsafeMutablePointer<Float>, images: Range<Int>,
   padded: Bool = false
 ) {
@@ -96,8 +96,8 @@ private func im2colValidRows(
         let line = UnsafeRawPointer(img + (oy * g.strideH + ky) * lineStride)
         var d = UnsafeMutableRawPointer(dst + ky * run)
         if run == 9 {
-          // 3x3 over RGB: one vector and one float, 1.5x faster than two overlapping vectors
-          // (half of which cross a cache line at this 108-byte row pitch).
+          // 3x3 over RGB: one vector and one float, rather than two overlapping vectors (half
+          // of which would cross a cache line at this 108-byte row pitch).
           for ox in 0..<g.outW {
             let s = line + ox * c * 4
             d.storeBytes(of: s.loadUnaligned(as: V.self), as: V.self)
@@ -165,13 +165,13 @@ private func im2colRGB3x3(
 
 /// Adds col [N*outH*outW, kh*kw*C] back into dx [N, H, W, C] (dx is not cleared first).
 /// Images are spread over the threads.
-public func col2im(_ col: UnsafePointer<Float>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>) {
+package func col2im(_ col: UnsafePointer<Float>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>) {
   let rowsPerImage = g.outH * g.outW * g.windowH * g.windowW * g.channels
   parallelFor(g.batch) { n in col2im(col + n * rowsPerImage, g, dx, images: n..<(n + 1)) }
 }
 
 /// col2im of `images` only, on the calling thread: col points at the first of their rows.
-public func col2im(
+package func col2im(
   _ col: UnsafePointer<Float>, _ g: WindowGeometry, _ dx: UnsafeMutablePointer<Float>, images: Range<Int>
 ) {
   let c = g.channels
@@ -198,7 +198,7 @@ public func col2im(
 }
 
 /// The plain direct convolution: out[n, oy, ox, f] = bias[f] + sum x * kernel[ky, kx, ci, f].
-public func convolutionReference(
+package func convolutionReference(
   _ x: UnsafePointer<Float>, _ g: WindowGeometry, kernel: UnsafePointer<Float>, filters: Int,
   bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>
 ) {

@@ -3,8 +3,7 @@ import Foundation
 /// Raw float buffers for tensors and scratch: 64-byte aligned (a cache line, one AVX-512
 /// vector). Buffers of 2 MiB or more are aligned to 2 MiB and rounded up to whole 2 MiB
 /// pages, and on Linux asked to be backed by transparent huge pages: a 1024×1024 product
-/// touches 4096 pages of 4 KiB, more than the TLB holds, and on one thread measured 3–9%
-/// faster with its buffers on huge pages.
+/// touches 4096 pages of 4 KiB, more than the TLB holds.
 enum Memory {
   static let hugePage = 2 << 20
 

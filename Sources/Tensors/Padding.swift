@@ -26,13 +26,13 @@ public enum Padding: String, Sendable, CaseIterable {
 }
 
 /// The geometry of a 2-D window sliding over an NHWC batch (convolution or pooling).
-public struct WindowGeometry: Equatable, Sendable {
-  public let batch: Int, height: Int, width: Int, channels: Int
-  public let windowH: Int, windowW: Int, strideH: Int, strideW: Int
-  public let padTop: Int, padLeft: Int
-  public let outH: Int, outW: Int
+package struct WindowGeometry: Equatable, Sendable {
+  package let batch: Int, height: Int, width: Int, channels: Int
+  package let windowH: Int, windowW: Int, strideH: Int, strideW: Int
+  package let padTop: Int, padLeft: Int
+  package let outH: Int, outW: Int
 
-  public init(
+  package init(
     batch: Int, height: Int, width: Int, channels: Int,
     window: (Int, Int), strides: (Int, Int), padding: Padding
   ) throws {

@@ -4,16 +4,16 @@ import Synchronization
 
 /// How many threads the kernels use. Work is always cut into the same chunks whatever this
 /// is, and each chunk is summed in a fixed order, so results do not depend on it.
-public enum Threads {
+package enum Threads {
   private static let lock = NSLock()
   nonisolated(unsafe) private static var _count = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
-  public static var count: Int {
+  package static var count: Int {
     get { lock.lock(); defer { lock.unlock() }; return _count }
     set { lock.lock(); _count = max(1, newValue); lock.unlock() }
   }
 
-  public static var available: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+  package static var available: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 }
 
 /// Runs `body(chunk)` for every chunk in 0..<chunks on up to `Threads.count` threads: the
@@ -22,7 +22,7 @@ public enum Threads {
 /// depends on which thread runs it. A call made while the pool is busy (from inside a chunk,
 /// or from a second thread) runs its chunks on the calling thread.
 @inline(__always)
-public func parallelFor(_ chunks: Int, _ body: (Int) -> Void) {
+package func parallelFor(_ chunks: Int, _ body: (Int) -> Void) {
   let threads = min(Threads.count, chunks)
   if threads <= 1 {
     for i in 0..<chunks { body(i) }
@@ -45,9 +45,9 @@ public func parallelFor(_ chunks: Int, _ body: (Int) -> Void) {
 }
 
 /// Helper threads that stay awake between parallel loops. A training step runs about ten
-/// parallel loops a few hundred microseconds apart; woken from sleep for each, a helper
-/// started about 0.3 ms late on this 2-core virtual machine, a fifth of the step. So a helper
-/// spins for a while after each loop (`spinNanoseconds`) and only then sleeps.
+/// parallel loops a few hundred microseconds apart, and a helper woken from sleep for each
+/// starts late by a good part of the loop. So a helper spins for a while after each loop
+/// (`spinNanoseconds`) and only then sleeps.
 final class WorkerPool: @unchecked Sendable {
   static let shared = WorkerPool(helpers: max(0, Threads.available - 1))
 

@@ -3,17 +3,27 @@ import Foundation
 import TensorsAVX512
 
 /// The machine's practical FMA peak for a kernel family: each thread runs twelve independent
-/// FMA chains (enough to hide the latency), SIMD8 for AVX2 or SIMD16 for AVX-512, for
-/// `iterations` steps. Returns GFLOP/s over `threads` threads.
-public func fmaProbePeak(threads: Int, kernel: SIMDKernel, iterations: Int = 20_000_000) -> Double {
+/// multiply-add chains (enough to hide the latency), SIMD4 for the portable kernels, SIMD8
+/// for AVX2 or SIMD16 for AVX-512, for `iterations` steps. Returns GFLOP/s over `threads`
+/// threads.
+package func fmaProbePeak(threads: Int, kernel: SIMDKernel, iterations: Int = 20_000_000) -> Double {
   let start = DispatchTime.now().uptimeNanoseconds
   let sink = UnsafeMutablePointer<Float>.allocate(capacity: threads)
   defer { sink.deallocate() }
   DispatchQueue.concurrentPerform(iterations: threads) { t in
-    sink[t] = kernel == .avx512 ? fmaChains16(iterations) : fmaChains(iterations)
+    switch kernel {
+    case .portable: sink[t] = multiplyAddChains4(iterations)
+    case .avx2: sink[t] = fmaChains(iterations)
+    case .avx512:
+      #if CNN_X86_NATIVE
+        sink[t] = fmaChains16(iterations)
+      #else
+        preconditionFailure("the AVX-512 kernels are not in this build")
+      #endif
+    }
   }
   let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-  let lanes = kernel == .avx512 ? 16 : 8
+  let lanes = kernel.panelWidth / 2
   return Double(threads * iterations * 12 * lanes * 2) / seconds / 1e9
 }
 
@@ -40,4 +50,28 @@ func fmaChains(_ n: Int) -> Float {
   }
   let s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11
   return s.sum()
+}
+
+/// The portable kernel's chains: SIMD4 multiply-adds as `microKernel6x8` does them.
+@inline(never)
+func multiplyAddChains4(_ n: Int) -> Float {
+  typealias V = SIMD4<Float>
+  var a = (V(repeating: 1), V(repeating: 1), V(repeating: 1), V(repeating: 1), V(repeating: 1), V(repeating: 1))
+  var b = a
+  let x = V(repeating: 0.999_999), y = V(repeating: 1e-7)
+  for _ in 0..<n {
+    a.0 = multiplyAdd(a.0, x, y)
+    a.1 = multiplyAdd(a.1, x, y)
+    a.2 = multiplyAdd(a.2, x, y)
+    a.3 = multiplyAdd(a.3, x, y)
+    a.4 = multiplyAdd(a.4, x, y)
+    a.5 = multiplyAdd(a.5, x, y)
+    b.0 = multiplyAdd(b.0, x, y)
+    b.1 = multiplyAdd(b.1, x, y)
+    b.2 = multiplyAdd(b.2, x, y)
+    b.3 = multiplyAdd(b.3, x, y)
+    b.4 = multiplyAdd(b.4, x, y)
+    b.5 = multiplyAdd(b.5, x, y)
+  }
+  return (a.0 + a.1 + a.2 + a.3 + a.4 + a.5 + b.0 + b.1 + b.2 + b.3 + b.4 + b.5).sum()
 }

@@ -8,14 +8,14 @@ import Foundation
 ///
 /// A slot's memory is valid until the same thread asks for that slot again, so a kernel must
 /// not hand it to another thread or nest two uses of one slot.
-public enum Scratch {
-  public enum Slot: Int, CaseIterable {
+package enum Scratch {
+  package enum Slot: Int, CaseIterable {
     case packedA, packedB, columns, output, gradient, productC
   }
 
   /// Floats for `slot` on the calling thread: at least `count`, 64-byte aligned, contents
   /// undefined. Grows as needed and is never shrunk (freed when the thread ends).
-  public static func buffer(_ slot: Slot, count: Int) -> UnsafeMutablePointer<Float> {
+  package static func buffer(_ slot: Slot, count: Int) -> UnsafeMutablePointer<Float> {
     let buffers: Buffers
     if let p = pthread_getspecific(key) {
       buffers = Unmanaged<Buffers>.fromOpaque(p).takeUnretainedValue()

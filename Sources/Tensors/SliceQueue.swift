@@ -9,7 +9,7 @@ import Foundation
 /// A slice's packed B lives in its packer's scratch; the packer asks for that scratch again
 /// only when it takes another slice, which no thread does once row blocks are handed out of
 /// others' slices.
-public final class SliceQueue: @unchecked Sendable {
+package final class SliceQueue: @unchecked Sendable {
   private let lock = NSLock()
   private let slices: Int
   private let rowBlocks: Int
@@ -18,7 +18,7 @@ public final class SliceQueue: @unchecked Sendable {
   /// Each taken slice's packed B; nil while it is being packed.
   private var packs: [UnsafePointer<Float>?]
 
-  public init(slices: Int, rowBlocks: Int) {
+  package init(slices: Int, rowBlocks: Int) {
     precondition(slices >= 0 && rowBlocks >= 0, "negative slice or row-block count")
     self.slices = slices
     self.rowBlocks = rowBlocks
@@ -27,7 +27,7 @@ public final class SliceQueue: @unchecked Sendable {
   }
 
   /// The next slice for the caller to pack, or nil when all are taken.
-  public func takeSlice() -> Int? {
+  package func takeSlice() -> Int? {
     lock.lock()
     defer { lock.unlock() }
     guard nextSlice < slices else { return nil }
@@ -36,7 +36,7 @@ public final class SliceQueue: @unchecked Sendable {
   }
 
   /// Slice `s`'s B is packed at `pack`, where other threads may read it.
-  public func packed(_ s: Int, _ pack: UnsafeMutablePointer<Float>) {
+  package func packed(_ s: Int, _ pack: UnsafeMutablePointer<Float>) {
     lock.lock()
     defer { lock.unlock() }
     precondition(s >= 0 && s < nextSlice && packs[s] == nil, "slice \(s) was not taken, or is packed already")
@@ -44,7 +44,7 @@ public final class SliceQueue: @unchecked Sendable {
   }
 
   /// The next row block of slice `s`, or nil when all are taken.
-  public func takeRowBlock(of s: Int) -> Int? {
+  package func takeRowBlock(of s: Int) -> Int? {
     lock.lock()
     defer { lock.unlock() }
     precondition(s >= 0 && s < nextSlice, "slice \(s) was not taken")
@@ -55,7 +55,7 @@ public final class SliceQueue: @unchecked Sendable {
 
   /// A row block left in a packed slice (the one with the most left), with that slice's
   /// packed B; nil when none is left. While a slice is still being packed, waits for it.
-  public func stealRowBlock() -> (slice: Int, rowBlock: Int, pack: UnsafePointer<Float>)? {
+  package func stealRowBlock() -> (slice: Int, rowBlock: Int, pack: UnsafePointer<Float>)? {
     while true {
       lock.lock()
       var best = -1

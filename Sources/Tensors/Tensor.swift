@@ -4,11 +4,11 @@ import Foundation
 /// goes away its memory returns to `StoragePool`, so the same-sized buffers of the next
 /// training step are reused instead of allocated. Kernels take `pointer` once and loop over
 /// it: no `[Float]` in hot loops.
-public final class TensorStorage: @unchecked Sendable {
-  public let pointer: UnsafeMutablePointer<Float>
-  public let count: Int
+package final class TensorStorage: @unchecked Sendable {
+  package let pointer: UnsafeMutablePointer<Float>
+  package let count: Int
 
-  public init(count: Int, zeroed: Bool = true) {
+  package init(count: Int, zeroed: Bool = true) {
     precondition(count >= 0, "negative element count")
     self.count = count
     pointer = StoragePool.take(count)
@@ -20,14 +20,14 @@ public final class TensorStorage: @unchecked Sendable {
 
 /// Freed tensor buffers, by element count, up to `capacityBytes` in all; beyond that they
 /// are released to the system.
-public enum StoragePool {
+package enum StoragePool {
   private static let lock = NSLock()
   nonisolated(unsafe) private static var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
   nonisolated(unsafe) private static var heldBytes = 0
   /// Only buffers of at least this many elements are pooled; smaller ones are cheap to
   /// allocate. (GEMM's per-task edge panels, 6×KC, are just above it.)
   static let minimumCount = 256
-  public static let capacityBytes = 96 << 20
+  package static let capacityBytes = 96 << 20
 
   static func take(_ count: Int) -> UnsafeMutablePointer<Float> {
     if count >= minimumCount {
@@ -57,7 +57,7 @@ public enum StoragePool {
   }
 
   /// Releases every pooled buffer.
-  public static func drain() {
+  package static func drain() {
     lock.lock()
     for p in free.values.joined() { Memory.free(p) }
     free.removeAll()
@@ -79,7 +79,7 @@ public struct ShapeError: Error, CustomStringConvertible {
 /// numbers, and writing through `data` is seen by every view.
 public final class Tensor: @unchecked Sendable {
   public let shape: [Int]
-  public let storage: TensorStorage
+  package let storage: TensorStorage
 
   /// Zeros of the given shape.
   public init(zeros shape: [Int]) {

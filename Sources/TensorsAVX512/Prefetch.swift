@@ -7,7 +7,7 @@
 func llvmPrefetch(_ p: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ dataCache: Int32)
 
 @inlinable @inline(__always)
-public func prefetch(_ p: UnsafeRawPointer) { llvmPrefetch(p, 0, 3, 1) }
+package func prefetch(_ p: UnsafeRawPointer) { llvmPrefetch(p, 0, 3, 1) }
 
 @inlinable @inline(__always)
-public func prefetchForWrite(_ p: UnsafeRawPointer) { llvmPrefetch(p, 1, 3, 1) }
+package func prefetchForWrite(_ p: UnsafeRawPointer) { llvmPrefetch(p, 1, 3, 1) }

@@ -1,4 +1,5 @@
 import Datasets
+import Tensors
 import XCTest
 
 /// Augmentation on the fly: the shift and mirror by hand, draws fixed by (seed, epoch, index),

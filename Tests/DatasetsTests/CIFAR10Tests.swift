@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Tensors
 import XCTest
 
 final class CIFAR10Tests: XCTestCase {

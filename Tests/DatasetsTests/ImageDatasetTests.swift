@@ -1,4 +1,5 @@
 import Datasets
+import Tensors
 import XCTest
 
 final class ImageDatasetTests: XCTestCase {

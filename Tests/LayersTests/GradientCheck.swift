@@ -1,4 +1,6 @@
+import Autograd
 import Layers
+import Tensors
 import XCTest
 
 /// Distinct, well-spaced values in [-1, 1] (none within 1/n of another or of zero), so a

@@ -1,4 +1,6 @@
+import Autograd
 import Layers
+import Tensors
 import XCTest
 
 /// Batch normalisation, GELU, dropout and label smoothing: finite differences and

@@ -1,4 +1,6 @@
+import Autograd
 import Layers
+import Tensors
 import XCTest
 
 final class PoolingTests: XCTestCase {

@@ -1,4 +1,6 @@
+import Autograd
 import Layers
+import Tensors
 import XCTest
 
 /// Min, mixed, Lp and Avg-TopK pooling: gradients by finite differences, the SIMD path equal

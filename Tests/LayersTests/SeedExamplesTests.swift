@@ -1,4 +1,6 @@
+import Autograd
 import Layers
+import Tensors
 import XCTest
 
 /// The worked examples of the tutorials the project grew from, reproduced exactly.

@@ -1,4 +1,6 @@
+import Autograd
 import Optimizers
+import Tensors
 import XCTest
 
 final class AdamTests: XCTestCase {

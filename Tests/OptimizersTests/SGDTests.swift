@@ -1,4 +1,6 @@
+import Autograd
 import Optimizers
+import Tensors
 import XCTest
 
 /// SGD's Nesterov momentum and decoupled weight decay, and learning-rate schedules, against
