@@ -68,14 +68,25 @@ public final class Tape {
 
 /// Whether an op on these inputs will record a backward pass (some input on a tape, and some
 /// needing a gradient): ops keep what only the backward pass needs just then.
-func willRecord(_ inputs: [Variable]) -> Bool {
+public func willRecord(_ inputs: [Variable]) -> Bool {
   inputs.contains { $0.tape != nil } && inputs.contains { $0.requiresGrad }
 }
 
-/// Makes an op's output: on the inputs' tape (if any), recording `backward` when some input
-/// needs a gradient. `backward` maps the output's gradient to one gradient per input (nil
-/// where none is needed).
-func makeOutput(
+/// Makes an op's output: the entry point for writing an op of your own. `value` is the
+/// result of the forward pass; `backward` maps the output's gradient to one gradient per
+/// input, in the order of `inputs` (nil where none is needed), and is recorded on the inputs'
+/// tape (if any) when some input needs a gradient. In inference (no tape) nothing is kept.
+///
+///     func cube(_ x: Variable) -> Variable {
+///       let y = Tensor(uninitialized: x.shape)
+///       for i in 0..<y.count { y.data[i] = x.value.data[i] * x.value.data[i] * x.value.data[i] }
+///       return makeOutput("cube", y, inputs: [x]) { dy in
+///         let dx = Tensor(uninitialized: x.shape)
+///         for i in 0..<dx.count { dx.data[i] = 3 * x.value.data[i] * x.value.data[i] * dy.data[i] }
+///         return [dx]
+///       }
+///     }
+public func makeOutput(
   _ name: String, _ value: Tensor, inputs: [Variable],
   backward: @escaping (Tensor) throws -> [Tensor?]
 ) -> Variable {

@@ -8,7 +8,9 @@ import Tensors
 public final class Variable {
   public var value: Tensor
   public var grad: Tensor?
-  public internal(set) var requiresGrad: Bool
+  /// Whether backward passes compute this variable's gradient. Parameters have it set; turning
+  /// it off freezes one (an optimizer skips variables without a gradient).
+  public var requiresGrad: Bool
   public internal(set) weak var tape: Tape?
   /// A factor on the learning rate of this parameter's gradient steps (SGD honours it): the
   /// fast recipe trains batch-norm offsets 64 times faster than the rest.

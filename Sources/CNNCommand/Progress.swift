@@ -5,59 +5,21 @@ import Foundation
   import Glibc
 #endif
 
-/// Keras-style progress: on a terminal one bar redrawn in place
-/// (`312/1563 [=====>....] - ETA: 20s - loss: 1.4123 - accuracy: 0.4871`); otherwise
-/// plain lines at every fifth of the epoch, then one line per epoch with test metrics.
+/// The library's progress bar, writing through the command's output (which notices a lost
+/// standard output), and a hook run after each epoch's line.
 final class ProgressPrinter: TrainingObserver {
-  let interactive = isatty(STDOUT_FILENO) == 1
-  var lastDraw = Date.distantPast
+  private let bar = ProgressBar(write: writeOut)
   var onEpochEnd: ((EpochResult) throws -> Void)?
 
-  func epochBegan(_ epoch: Int, of epochs: Int, batches: Int) {
-    print("Epoch \(epoch)/\(epochs)")
-  }
+  func epochBegan(_ epoch: Int, of epochs: Int, batches: Int) { bar.epochBegan(epoch, of: epochs, batches: batches) }
 
   func batchEnded(_ batch: Int, of batches: Int, loss: Double, accuracy: Double, seconds: Double) {
-    let done = batch == batches
-    if interactive {
-      guard done || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
-      lastDraw = Date()
-      let w = 30
-      let filled = batches == 0 ? w : w * batch / batches
-      let bar =
-        String(repeating: "=", count: max(0, filled - (done ? 0 : 1))) + (done ? "" : ">")
-        + String(repeating: ".", count: w - filled)
-      let eta = seconds / Double(batch) * Double(batches - batch)
-      let timing =
-        done
-        ? "\(Int(seconds.rounded()))s \(Int((seconds / Double(batches) * 1000).rounded()))ms/step"
-        : "ETA: \(Int(eta.rounded()))s"
-      let line =
-        "\(pad(batch, batches))/\(batches) [\(bar)] - \(timing) - loss: \(f4(loss)) - accuracy: \(f4(accuracy))"
-      writeOut("\r" + line + (done ? "" : "\u{1B}[K"))
-    } else {
-      let step = max(1, batches / 5)
-      guard batch % step == 0 || done else { return }
-      let timing =
-        done
-        ? "\(Int(seconds.rounded()))s" : "ETA: \(Int((seconds / Double(batch) * Double(batches - batch)).rounded()))s"
-      print("\(pad(batch, batches))/\(batches) - \(timing) - loss: \(f4(loss)) - accuracy: \(f4(accuracy))")
-    }
+    bar.batchEnded(batch, of: batches, loss: loss, accuracy: accuracy, seconds: seconds)
   }
 
   func epochEnded(_ result: EpochResult) throws {
-    var line = interactive ? "" : "epoch \(result.epoch)"
-    if let tl = result.testLoss, let ta = result.testAccuracy {
-      line += " - test_loss: \(f4(tl)) - test_accuracy: \(f4(ta))"
-    }
-    line += " - \(Int(result.imagesPerSecond.rounded())) images/s"
-    print(line)
+    try bar.epochEnded(result)
     try onEpochEnd?(result)
-  }
-
-  private func pad(_ n: Int, _ total: Int) -> String {
-    let s = String(n)
-    return String(repeating: " ", count: max(0, String(total).count - s.count)) + s
   }
 }
 

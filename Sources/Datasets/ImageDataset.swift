@@ -103,9 +103,7 @@ public struct ImageDataset: Sendable {
   /// The order of an epoch: a permutation drawn from (seed, epoch) alone, so any epoch's
   /// order can be rebuilt when a run resumes.
   public func epochOrder(seed: UInt64, epoch: Int, shuffle: Bool = true) -> [Int] {
-    guard shuffle else { return Array(0..<count) }
-    var rng = SeededRandom(seed: seed &+ 0x5EED_0000 &+ UInt64(epoch) &* 0x9E37_79B9)
-    return rng.permutation(count)
+    Datasets.epochOrder(count: count, seed: seed, epoch: epoch, shuffle: shuffle)
   }
 }
 
@@ -138,18 +136,8 @@ public struct BatchSequence: Sequence, IteratorProtocol {
     let end = Swift.min(order.count, position + size)
     defer { position = end }
     let (images, labels) = dataset.batch(order[position..<end])
-    if augmentation != .none {
-      let (d, h, w, c) = (dataset, dataset.height, dataset.width, dataset.channels)
-      let indices = Array(order[position..<end])
-      let (a, seed, epoch, data) = (augmentation, seed, epoch, images.data)
-      parallelFor(indices.count) { i in
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: d.imageSize)
-        defer { scratch.deallocate() }
-        a.apply(
-          data + i * d.imageSize, scratch: scratch, height: h, width: w, channels: c, seed: seed, epoch: epoch,
-          index: indices[i])
-      }
-    }
+    dataset.augment(
+      images, indices: Array(order[position..<end]), augmentation: augmentation, seed: seed, epoch: epoch)
     return (images, labels)
   }
 }

@@ -82,10 +82,9 @@ public final class Conv2D: Layer {
   }
 
   /// This layer and a following 2×2, stride-2, unpadded MaxPooling2D as one op
-  /// (`conv2dMaxPool`) when the filters suit its SIMD path; nil for any other pair.
-  public func callAsFunction(_ x: Variable, then next: any Layer) throws -> Variable? {
-    guard let pool = next as? MaxPooling2D,
-      pool.poolSize == (2, 2) && pool.strides == (2, 2) && pool.padding == .valid,
+  /// (`conv2dMaxPool`) when the filters suit its SIMD path; nil for any other pooling.
+  package func fused(_ x: Variable, then pool: MaxPooling2D) throws -> Variable? {
+    guard pool.poolSize == (2, 2) && pool.strides == (2, 2) && pool.padding == .valid,
       canFuseMaxPool(filters: filters, activation: activation)
     else { return nil }
     let kernel = try builtKernel(for: x)

@@ -26,16 +26,13 @@ public protocol Layer: AnyObject {
   func outputShape(for inputShape: [Int]) throws -> [Int]
   /// Creates the parameters for an input shape (once), drawing from `rng`.
   func build(inputShape: [Int], rng: inout SeededRandom) throws
-  /// The forward pass on a batch [N, ...].
+  /// The forward pass on a batch [N, ...]: training when `x` is on a tape, inference
+  /// otherwise.
   func callAsFunction(_ x: Variable) throws -> Variable
-  /// This layer and then `next` as one op, with the results of calling them in turn; nil
-  /// when the pair has no fused op (the default).
-  func callAsFunction(_ x: Variable, then next: any Layer) throws -> Variable?
 }
 
 extension Layer {
   public var parameters: [Parameter] { [] }
-  public func callAsFunction(_ x: Variable, then next: any Layer) throws -> Variable? { nil }
   public func build(inputShape: [Int], rng: inout SeededRandom) throws {
     _ = try outputShape(for: inputShape)
   }

@@ -90,7 +90,7 @@ extension Sequential {
           return t
         }
       }
-      try optimizer.restore(OptimizerState(iterations: it, slots: slots), parameters: parameters)
+      try optimizer.restore(OptimizerState(iterations: it, slots: slots), parameters: trainableVariables)
     }
     for p in params { p.variable.value.data.update(from: tensors[p.name]!.data, count: p.variable.value.count) }
     return Checkpoint(epoch: epoch, metadata: metadata)

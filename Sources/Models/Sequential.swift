@@ -23,80 +23,132 @@ public struct ModelError: Error, CustomStringConvertible {
   public var description: String { message }
 }
 
-/// A linear stack of layers, built for an input shape (without the batch axis) as soon as it
-/// is created: every layer's output shape is checked and its weights drawn from `seed`.
-public final class Sequential {
+/// A linear stack of layers. Created with an input shape (without the batch axis), it is
+/// built at once: every layer's output shape is checked and its weights drawn from `seed`.
+/// Created without one, it is a block to use as a layer inside another model, built with it.
+public final class Sequential: Layer {
   public let name: String
-  public let inputShape: [Int]
   public let layers: [any Layer]
   /// Keras-style unique names: conv2d, conv2d_1, max_pooling2d, ...
   public let layerNames: [String]
-  /// Each layer's output shape, without the batch axis.
-  public let outputShapes: [[Int]]
+  /// The input shape it was built for (empty until built).
+  public private(set) var inputShape: [Int] = []
+  /// Each layer's output shape, without the batch axis (empty until built).
+  public private(set) var outputShapes: [[Int]] = []
   public private(set) var optimizer: (any Optimizer)?
   public private(set) var loss: Loss?
+  public private(set) var metrics: [Metric] = []
 
+  /// A model built for `inputShape` from the layers of the block.
   public convenience init(
     inputShape: [Int], seed: UInt64 = 0, name: String = "sequential", @LayerBuilder _ layers: () -> [any Layer]
   ) throws {
     try self.init(inputShape: inputShape, layers: layers(), seed: seed, name: name)
   }
 
-  public init(inputShape: [Int], layers: [any Layer], seed: UInt64 = 0, name: String = "sequential") throws {
+  /// A model built for `inputShape`.
+  public convenience init(inputShape: [Int], layers: [any Layer], seed: UInt64 = 0, name: String = "sequential")
+    throws
+  {
     guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else {
       throw ModelError("input shape \(inputShape) must have positive sizes")
     }
-    guard !layers.isEmpty else { throw ModelError("a Sequential model needs at least one layer") }
+    try self.init(name: name, layers: layers)
     var rng = SeededRandom(seed: seed)
-    var shape = inputShape
-    var shapes: [[Int]] = []
+    try build(inputShape: inputShape, rng: &rng)
+  }
+
+  /// A block of layers, built when the model that holds it is (or by `build`).
+  public convenience init(name: String = "sequential", @LayerBuilder _ layers: () -> [any Layer]) throws {
+    try self.init(name: name, layers: layers())
+  }
+
+  /// A block of layers, built when the model that holds it is (or by `build`).
+  public init(name: String = "sequential", layers: [any Layer]) throws {
+    guard !layers.isEmpty else { throw ModelError("a Sequential model needs at least one layer") }
     var names: [String] = []
     var used: [String: Int] = [:]
-    for (i, layer) in layers.enumerated() {
+    for layer in layers {
       let base = layer.defaultName
       let k = used[base, default: 0]
       used[base] = k + 1
       names.append(k == 0 ? base : "\(base)_\(k)")
+    }
+    self.name = name
+    self.layers = layers
+    layerNames = names
+  }
+
+  public var typeName: String { "Sequential" }
+
+  /// Builds every layer in turn for `inputShape`, drawing their weights from `rng`; once.
+  public func build(inputShape: [Int], rng: inout SeededRandom) throws {
+    if isBuilt {
+      guard inputShape == self.inputShape else {
+        throw ModelError("model '\(name)' is built for inputs \(self.inputShape), not \(inputShape)")
+      }
+      return
+    }
+    var shape = inputShape
+    var shapes: [[Int]] = []
+    for (i, layer) in layers.enumerated() {
       do {
         try layer.build(inputShape: shape, rng: &rng)
         shape = try layer.outputShape(for: shape)
       } catch {
-        throw ModelError("layer \(i) (\(layer.typeName) '\(names[i])') with input shape \(shape): \(error)")
+        throw ModelError("layer \(i) (\(layer.typeName) '\(layerNames[i])') with input shape \(shape): \(error)")
       }
       shapes.append(shape)
     }
-    self.name = name
     self.inputShape = inputShape
-    self.layers = layers
-    layerNames = names
     outputShapes = shapes
-    let all = zip(names, layers).flatMap { name, layer in layer.parameters.map { ("\(name).\($0.name)", $0) } }
+    let all = zip(layerNames, layers).flatMap { name, layer in layer.parameters.map { ("\(name).\($0.name)", $0) } }
+    parameters = all.map { Parameter(name: $0.0, variable: $0.1.variable, trainable: $0.1.trainable) }
     namedParameters = all.map { ($0.0, $0.1.variable) }
     namedTrainableParameters = all.filter { $0.1.trainable }.map { ($0.0, $0.1.variable) }
-    parameters = namedTrainableParameters.map(\.variable)
+    trainableVariables = namedTrainableParameters.map(\.variable)
+  }
+
+  public var isBuilt: Bool { !inputShape.isEmpty }
+
+  public func outputShape(for inputShape: [Int]) throws -> [Int] {
+    if isBuilt && inputShape == self.inputShape { return outputShape }
+    var shape = inputShape
+    for (i, layer) in layers.enumerated() {
+      do {
+        shape = try layer.outputShape(for: shape)
+      } catch {
+        throw ModelError("layer \(i) (\(layer.typeName) '\(layerNames[i])') with input shape \(shape): \(error)")
+      }
+    }
+    return shape
   }
 
   public var outputShape: [Int] { outputShapes.last ?? inputShape }
 
+  /// Every weight as a layer's parameter, named "conv2d.kernel", "dense_1.bias", ...
+  public private(set) var parameters: [Parameter] = []
+
   /// Every weight with its checkpoint name, "conv2d.kernel", "dense_1.bias",
   /// "batch_normalization.moving_mean", in layer order, trainable or not. Fixed once the model
   /// is built (weights change in place).
-  public let namedParameters: [(name: String, variable: Variable)]
+  public private(set) var namedParameters: [(name: String, variable: Variable)] = []
 
   /// The trainable ones, in the same order: what the optimizer updates.
-  public let namedTrainableParameters: [(name: String, variable: Variable)]
+  public private(set) var namedTrainableParameters: [(name: String, variable: Variable)] = []
 
-  /// The trainable parameters alone.
-  public let parameters: [Variable]
+  /// The trainable variables alone.
+  public private(set) var trainableVariables: [Variable] = []
 
   /// All weights, trainable or not.
   public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.variable.value.count } }
 
-  public var trainableParameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+  public var trainableParameterCount: Int { trainableVariables.reduce(0) { $0 + $1.value.count } }
 
   /// The forward pass on a batch [N] + inputShape. On a tape it records for training; on a
-  /// plain variable it runs in inference mode.
+  /// plain variable it runs in inference mode. Pairs of layers in `fusions` run as one op.
   public func callAsFunction(_ x: Variable) throws -> Variable {
+    guard isBuilt else { throw ModelError("model '\(name)' is not built: give it an input shape") }
     guard Array(x.shape.dropFirst()) == inputShape else {
       throw ModelError(
         "model '\(name)' expects inputs of shape (N, \(inputShape.map(String.init).joined(separator: ", "))), got \(x.shape)"
@@ -107,9 +159,7 @@ public final class Sequential {
     while i < layers.count {
       let layer = layers[i]
       do {
-        // A pair of layers with a fused op (Conv2D then MaxPooling2D) runs as one, with the
-        // same results.
-        if i + 1 < layers.count, let fused = try layer(h, then: layers[i + 1]) {
+        if i + 1 < layers.count, let fused = try runFused(layer, layers[i + 1], h) {
           h = fused
           i += 2
           continue
@@ -123,10 +173,12 @@ public final class Sequential {
     return h
   }
 
-  /// Sets the optimizer and loss used by `fit` (Keras's `compile`).
-  public func compile(optimizer: any Optimizer, loss: Loss) {
+  /// Sets the optimizer, loss and extra metrics used by `fit` and `evaluate` (Keras's
+  /// `compile`).
+  public func compile(optimizer: any Optimizer, loss: Loss, metrics: [Metric] = []) {
     self.optimizer = optimizer
     self.loss = loss
+    self.metrics = metrics
   }
 
   /// Replaces all weights, in `namedParameters` order (Keras's `set_weights`).

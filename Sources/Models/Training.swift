@@ -16,6 +16,9 @@ public struct EpochResult: Codable, Equatable, Sendable {
   public var imagesPerSecond: Double
   /// The learning rate of the epoch's last step, when a schedule ran.
   public var learningRate: Double?
+  /// The compiled metrics over the epoch's training batches, and on the validation data.
+  public var metrics: [String: Double]?
+  public var testMetrics: [String: Double]?
 }
 
 /// Hooks `fit` calls as it goes: progress output, checkpoints, metrics logs.
@@ -56,85 +59,134 @@ public struct Evaluation: Sendable {
   public var loss: Double
   public var accuracy: Double
   public var predictions: [Int]
+  /// The compiled metrics, by name.
+  public var metrics: [String: Double] = [:]
+}
+
+/// Running means of the compiled metrics over batches, weighted by batch size.
+struct MetricSums {
+  let metrics: [Metric]
+  var sums: [Double]
+  var seen = 0
+
+  init(_ metrics: [Metric]) {
+    self.metrics = metrics
+    sums = Array(repeating: 0, count: metrics.count)
+  }
+
+  mutating func add(_ outputs: Tensor, _ labels: [Int]) {
+    for (i, m) in metrics.enumerated() { sums[i] += m(outputs, labels: labels) * Double(labels.count) }
+    seen += labels.count
+  }
+
+  var means: [String: Double]? {
+    metrics.isEmpty ? nil : Dictionary(zip(metrics.map(\.name), sums.map { $0 / Double(max(seen, 1)) })) { a, _ in a }
+  }
 }
 
 extension Sequential {
   /// One optimisation step on a batch; returns the batch's mean loss and correct count.
   public func trainStep(_ images: Tensor, labels: [Int]) throws -> (loss: Float, correct: Int) {
+    let (l, correct, _) = try step(images, labels: labels)
+    return (l, correct)
+  }
+
+  /// `trainStep`, also returning the model's outputs.
+  private func step(_ inputs: Tensor, labels: [Int]) throws -> (loss: Float, correct: Int, outputs: Tensor) {
     guard let optimizer, let loss else { throw TrainingError.notCompiled }
     let tape = Tape()
-    let output = try self(tape.input(images))
+    let output = try self(tape.input(inputs))
     let l = try loss(output, labels: labels)
     let correct = zip(output.value.argmaxRows(), labels).filter { $0 == $1 }.count
     let value = l.value[0]
-    guard value.isFinite else { return (value, correct) }
+    guard value.isFinite else { return (value, correct, output.value) }
     try tape.backward(l)
-    try optimizer.step(parameters)
-    return (value, correct)
+    try optimizer.step(trainableVariables)
+    return (value, correct, output.value)
   }
 
-  /// Trains for epochs `initialEpoch + 1 ... epochs` (1-based, as Keras prints them). Each
-  /// epoch's order is drawn from (seed, epoch), so a run resumed at an epoch boundary sees
-  /// exactly the batches an uninterrupted run would. With a `schedule`, the optimizer's rate
-  /// at each step is its rate at the call times the schedule's factor at that step (counted
-  /// from the run's first epoch, so a resumed run continues the schedule); it is set back after.
+  /// Trains for epochs `initialEpoch + 1 ... epochs` (1-based, as Keras prints them) on any
+  /// source of labelled examples. Each epoch's order is drawn from (seed, epoch), so a run
+  /// resumed at an epoch boundary sees exactly the batches an uninterrupted run would.
+  /// `augmentation` applies to an `ImageDataset` (see `AugmentedImages`). With a `schedule`,
+  /// the optimizer's rate at each step is its rate at the call times the schedule's factor at
+  /// that step (counted from the run's first epoch, so a resumed run continues the schedule);
+  /// it is set back after. `verbose` prints Keras's progress bar; `observer` gets the same
+  /// events.
   @discardableResult
   public func fit(
-    _ data: ImageDataset, epochs: Int, batchSize: Int = 32, seed: UInt64 = 0, initialEpoch: Int = 0,
-    validation: ImageDataset? = nil, shuffle: Bool = true, schedule: LearningRateSchedule = .constant,
-    augmentation: Augmentation = .none, observer: (any TrainingObserver)? = nil, shouldStop: () -> Bool = { false }
+    _ data: any BatchSource, epochs: Int, batchSize: Int = 32, seed: UInt64 = 0, initialEpoch: Int = 0,
+    validation: (any BatchSource)? = nil, shuffle: Bool = true, schedule: LearningRateSchedule = .constant,
+    augmentation: Augmentation = .none, verbose: Bool = false, observer: (any TrainingObserver)? = nil,
+    shouldStop: () -> Bool = { false }
   ) throws -> [EpochResult] {
     guard let optimizer, loss != nil else { throw TrainingError.notCompiled }
     try schedule.validate()
-    try augmentation.validate(height: data.height, width: data.width)
-    let baseRate = optimizer.learningRate
-    defer { optimizer.learningRate = baseRate }
+    let source = try augmented(data, augmentation)
     guard epochs > 0 else { throw TrainingError.badOptions("epochs must be at least 1, got \(epochs)") }
     guard batchSize > 0 else { throw TrainingError.badOptions("batch size must be at least 1, got \(batchSize)") }
     guard data.count > 0 else { throw TrainingError.badOptions("the training set is empty") }
-    guard data.imageShape == inputShape else {
-      throw ModelError("the data's images are \(data.imageShape), the model expects \(inputShape)")
+    guard data.exampleShape == inputShape else {
+      throw ModelError("the data's examples are \(data.exampleShape), the model expects \(inputShape)")
     }
     guard initialEpoch >= 0 else { throw TrainingError.badOptions("initial epoch must not be negative") }
+    let observers: [any TrainingObserver] = (verbose ? [ProgressBar()] : []) + (observer.map { [$0] } ?? [])
+    let baseRate = optimizer.learningRate
+    defer { optimizer.learningRate = baseRate }
     var results: [EpochResult] = []
     guard initialEpoch < epochs else { return results }
+    let batchCount = (data.count + batchSize - 1) / batchSize
     for epoch in (initialEpoch + 1)...epochs {
-      let batches = data.batches(
-        size: batchSize, seed: seed, epoch: epoch, shuffle: shuffle, augmentation: augmentation)
-      observer?.epochBegan(epoch, of: epochs, batches: batches.count)
+      let order = epochOrder(count: data.count, seed: seed, epoch: epoch, shuffle: shuffle)
+      for o in observers { o.epochBegan(epoch, of: epochs, batches: batchCount) }
       let start = Date()
-      var lossSum = 0.0
-      var correct = 0
-      var seen = 0
-      for (b, (images, labels)) in batches.enumerated() {
+      var (lossSum, correct, seen) = (0.0, 0, 0)
+      var metricSums = MetricSums(metrics)
+      for b in 0..<batchCount {
         if shouldStop() { throw TrainingError.interrupted(epoch: epoch) }
         if schedule != .constant {
-          let step = (epoch - 1) * batches.count + b
-          optimizer.learningRate = baseRate * schedule.factor(step: step, totalSteps: epochs * batches.count)
+          let step = (epoch - 1) * batchCount + b
+          optimizer.learningRate = baseRate * schedule.factor(step: step, totalSteps: epochs * batchCount)
         }
-        let (l, c) = try trainStep(images, labels: labels)
+        let indices = order[(b * batchSize)..<min(order.count, (b + 1) * batchSize)]
+        let (inputs, labels) = try source.batch(indices, seed: seed, epoch: epoch)
+        let (l, c, outputs) = try step(inputs, labels: labels)
         guard l.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, batch: b + 1, loss: l) }
         lossSum += Double(l) * Double(labels.count)
         correct += c
         seen += labels.count
-        observer?.batchEnded(
-          b + 1, of: batches.count, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
-          seconds: Date().timeIntervalSince(start))
+        metricSums.add(outputs, labels)
+        let elapsed = Date().timeIntervalSince(start)
+        for o in observers {
+          o.batchEnded(
+            b + 1, of: batchCount, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
+            seconds: elapsed)
+        }
       }
       let seconds = Date().timeIntervalSince(start)
       var result = EpochResult(
         epoch: epoch, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
         testLoss: nil, testAccuracy: nil, seconds: seconds, imagesPerSecond: Double(seen) / seconds,
-        learningRate: schedule == .constant ? nil : Double(optimizer.learningRate))
+        learningRate: schedule == .constant ? nil : Double(optimizer.learningRate), metrics: metricSums.means)
       if let validation {
         let e = try evaluate(validation)
         result.testLoss = e.loss
         result.testAccuracy = e.accuracy
+        result.testMetrics = metrics.isEmpty ? nil : e.metrics
       }
-      try observer?.epochEnded(result)
+      for o in observers { try o.epochEnded(result) }
       results.append(result)
     }
     return results
+  }
+
+  /// The source `fit` draws from: `data` itself, or its images augmented.
+  private func augmented(_ data: any BatchSource, _ augmentation: Augmentation) throws -> any BatchSource {
+    guard augmentation != .none else { return data }
+    guard let images = data as? ImageDataset else {
+      throw TrainingError.badOptions("augmentation needs an ImageDataset, got a \(type(of: data))")
+    }
+    return try AugmentedImages(images, augmentation: augmentation)
   }
 
   /// Outputs for a batch of images [N] + inputShape, in inference mode (no tape).
@@ -142,26 +194,32 @@ extension Sequential {
     try self(Variable(images)).value
   }
 
-  /// Loss (if compiled), accuracy and predicted classes over a dataset, in inference mode,
-  /// on the outputs averaged over the views of `testTimeAugmentation`.
+  /// Loss (if compiled), accuracy, compiled metrics and predicted classes over a dataset, in
+  /// inference mode, on the outputs averaged over the views of `testTimeAugmentation`.
   public func evaluate(
-    _ data: ImageDataset, batchSize: Int = 100, testTimeAugmentation: TestTimeAugmentation = .none
+    _ data: any BatchSource, batchSize: Int = 100, testTimeAugmentation: TestTimeAugmentation = .none
   ) throws -> Evaluation {
     guard batchSize > 0 else { throw TrainingError.badOptions("batch size must be at least 1") }
-    guard data.imageShape == inputShape else {
-      throw ModelError("the data's images are \(data.imageShape), the model expects \(inputShape)")
+    guard data.exampleShape == inputShape else {
+      throw ModelError("the data's examples are \(data.exampleShape), the model expects \(inputShape)")
     }
     var predictions: [Int] = []
     predictions.reserveCapacity(data.count)
-    var lossSum = 0.0
-    for (x, labels) in data.batches(size: batchSize, seed: 0, epoch: 0, shuffle: false) {
+    var (lossSum, correct) = (0.0, 0)
+    var metricSums = MetricSums(metrics)
+    var start = 0
+    while start < data.count {
+      let (x, labels) = try data.batch(Array(start..<min(data.count, start + batchSize))[...], seed: 0, epoch: 0)
+      start += batchSize
       let out = Variable(try predict(x, testTimeAugmentation: testTimeAugmentation))
       if let loss { lossSum += Double(try loss(out, labels: labels).value[0]) * Double(labels.count) }
-      predictions += out.value.argmaxRows()
+      let predicted = out.value.argmaxRows()
+      correct += zip(predicted, labels).filter { $0 == $1 }.count
+      predictions += predicted
+      metricSums.add(out.value, labels)
     }
-    let correct = zip(predictions, data.labels).filter { $0 == Int($1) }.count
+    let n = Double(max(data.count, 1))
     return Evaluation(
-      loss: lossSum / Double(max(data.count, 1)), accuracy: Double(correct) / Double(max(data.count, 1)),
-      predictions: predictions)
+      loss: lossSum / n, accuracy: Double(correct) / n, predictions: predictions, metrics: metricSums.means ?? [:])
   }
 }

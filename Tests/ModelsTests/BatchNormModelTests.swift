@@ -23,7 +23,7 @@ final class BatchNormModelTests: XCTestCase {
     XCTAssertTrue(s.contains("batch_normalization (BatchNormalization)"), s)
     XCTAssertTrue(s.contains("Non-trainable params: 8"), s)
     XCTAssertEqual(m.parameterCount - m.trainableParameterCount, 8)
-    XCTAssertEqual(m.parameters.count, m.namedParameters.count - 2)
+    XCTAssertEqual(m.trainableVariables.count, m.namedParameters.count - 2)
   }
 
   func testTrainingMovesStatisticsAndCheckpointsKeepThem() throws {

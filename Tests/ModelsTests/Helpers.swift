@@ -36,4 +36,4 @@ func tempPath(_ name: String) -> String {
   NSTemporaryDirectory() + "cnn-test-\(UUID().uuidString)-\(name)"
 }
 
-func weights(_ m: Sequential) -> [[Float]] { m.parameters.map { $0.value.scalars } }
+func weights(_ m: Sequential) -> [[Float]] { m.trainableVariables.map { $0.value.scalars } }

@@ -47,8 +47,8 @@ final class SequentialTests: XCTestCase {
     var h = Variable(x)
     for layer in model.layers { h = try layer(h) }
     XCTAssertEqual(try model(Variable(x)).value.scalars, h.value.scalars)
-    XCTAssertNotNil(try model.layers[0](Variable(x), then: model.layers[1]), "Conv2D then MaxPooling2D fuse")
-    XCTAssertNil(try model.layers[1](h, then: model.layers[2]), "other pairs do not")
+    XCTAssertNotNil(try runFused(model.layers[0], model.layers[1], Variable(x)), "Conv2D then MaxPooling2D fuse")
+    XCTAssertNil(try runFused(model.layers[1], model.layers[2], h), "other pairs do not")
   }
 
   func testResultBuilderControlFlow() throws {
@@ -101,7 +101,7 @@ final class SequentialTests: XCTestCase {
       XCTAssertTrue("\($0)".contains("expects inputs of shape (N, 6, 6, 1), got [1, 5, 6, 1]"), "\($0)")
     }
     XCTAssertThrowsError(try model.setWeights([Tensor(zeros: [1])]))
-    var ws = model.parameters.map(\.value)
+    var ws = model.trainableVariables.map(\.value)
     ws[0] = Tensor(zeros: [3, 3, 1, 5])
     XCTAssertThrowsError(try model.setWeights(ws)) {
       XCTAssertTrue("\($0)".contains("conv2d.kernel has shape [3, 3, 1, 4]"), "\($0)")

@@ -56,7 +56,7 @@ final class TrainingTests: XCTestCase {
   func testNonFiniteLossStops() throws {
     let model = try smallModel()
     model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: true))
-    model.parameters[0].value[0] = .nan
+    model.trainableVariables[0].value[0] = .nan
     XCTAssertThrowsError(try model.fit(try barsDataset(count: 32, seed: 1), epochs: 1, batchSize: 8)) {
       XCTAssertTrue("\($0)".contains("the loss became nan at epoch 1, batch 1"), "\($0)")
     }

@@ -1,0 +1,26 @@
+import Autograd
+import Layers
+
+// Pairs of consecutive layers that `Sequential` runs as one op, with the same results as
+// calling them in turn: a fused op saves a pass over memory between them.
+
+/// A fusion: the pair's output for input `x`, or nil when these two layers do not fuse.
+typealias Fusion = (_ first: any Layer, _ second: any Layer, _ x: Variable) throws -> Variable?
+
+/// The fusions `Sequential` tries, in order.
+let fusions: [Fusion] = [
+  // Conv2D then a 2×2, stride-2, unpadded MaxPooling2D: the pooling reads the convolution's
+  // output tile by tile as it is produced.
+  { first, second, x in
+    guard let conv = first as? Conv2D, let pool = second as? MaxPooling2D else { return nil }
+    return try conv.fused(x, then: pool)
+  }
+]
+
+/// The first fusion that takes this pair, run on `x`; nil when none does.
+package func runFused(_ first: any Layer, _ second: any Layer, _ x: Variable) throws -> Variable? {
+  for fusion in fusions {
+    if let y = try fusion(first, second, x) { return y }
+  }
+  return nil
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Keras-style progress for `fit`: on a terminal one bar redrawn in place
+/// (`312/1563 [=====>....] - ETA: 20s - loss: 1.4123 - accuracy: 0.4871`); otherwise plain
+/// lines at every fifth of the epoch; then one line per epoch with test metrics and images/s.
+/// `fit(verbose: true)` uses one; pass your own as `observer` to choose where it writes.
+public final class ProgressBar: TrainingObserver {
+  /// Whether to redraw one line in place (a terminal) rather than print lines.
+  public let interactive: Bool
+  private let write: (String) -> Void
+  private var lastDraw = Date.distantPast
+
+  /// `write` receives text to append to the output (lines end in "\n"); by default standard
+  /// output, redrawn in place when it is a terminal.
+  public init(interactive: Bool? = nil, write: ((String) -> Void)? = nil) {
+    self.interactive = interactive ?? (isatty(STDOUT_FILENO) == 1)
+    self.write =
+      write ?? { text in
+        fputs(text, stdout)
+        fflush(stdout)
+      }
+  }
+
+  public func epochBegan(_ epoch: Int, of epochs: Int, batches: Int) {
+    write("Epoch \(epoch)/\(epochs)\n")
+  }
+
+  public func batchEnded(_ batch: Int, of batches: Int, loss: Double, accuracy: Double, seconds: Double) {
+    let done = batch == batches
+    let eta = "ETA: \(Int((seconds / Double(batch) * Double(batches - batch)).rounded()))s"
+    let metrics = "loss: \(f4(loss)) - accuracy: \(f4(accuracy))"
+    if interactive {
+      guard done || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+      lastDraw = Date()
+      let w = 30
+      let filled = batches == 0 ? w : w * batch / batches
+      let bar =
+        String(repeating: "=", count: max(0, filled - (done ? 0 : 1))) + (done ? "" : ">")
+        + String(repeating: ".", count: w - filled)
+      let timing =
+        done ? "\(Int(seconds.rounded()))s \(Int((seconds / Double(batches) * 1000).rounded()))ms/step" : eta
+      write("\r\(pad(batch, batches))/\(batches) [\(bar)] - \(timing) - \(metrics)" + (done ? "" : "\u{1B}[K"))
+    } else {
+      let step = max(1, batches / 5)
+      guard batch % step == 0 || done else { return }
+      write("\(pad(batch, batches))/\(batches) - \(done ? "\(Int(seconds.rounded()))s" : eta) - \(metrics)\n")
+    }
+  }
+
+  public func epochEnded(_ result: EpochResult) throws {
+    var line = interactive ? "" : "epoch \(result.epoch)"
+    for (name, value) in (result.metrics ?? [:]).sorted(by: { $0.key < $1.key }) { line += " - \(name): \(f4(value))" }
+    if let tl = result.testLoss, let ta = result.testAccuracy {
+      line += " - test_loss: \(f4(tl)) - test_accuracy: \(f4(ta))"
+    }
+    for (name, value) in (result.testMetrics ?? [:]).sorted(by: { $0.key < $1.key }) {
+      line += " - test_\(name): \(f4(value))"
+    }
+    write(line + " - \(Int(result.imagesPerSecond.rounded())) images/s\n")
+  }
+
+  private func pad(_ n: Int, _ total: Int) -> String {
+    let s = String(n)
+    return String(repeating: " ", count: max(0, String(total).count - s.count)) + s
+  }
+
+  private func f4(_ x: Double) -> String { String(format: "%.4f", x) }
+}

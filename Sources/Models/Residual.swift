@@ -1,0 +1,38 @@
+import Autograd
+import Layers
+import Tensors
+
+/// A residual block: output = input + block(input), the block's layers given as in
+/// `Sequential`; its output shape must equal its input shape.
+///
+///     Residual {
+///       Conv2D(filters: 64, kernelSize: (3, 3), padding: .same, activation: .relu)
+///       Conv2D(filters: 64, kernelSize: (3, 3), padding: .same)
+///     }
+public final class Residual: Layer {
+  public let block: Sequential
+
+  public init(@LayerBuilder _ layers: () -> [any Layer]) throws {
+    block = try Sequential(name: "residual", layers: layers())
+  }
+
+  public var typeName: String { "Residual" }
+  public var parameters: [Parameter] { block.parameters }
+
+  public func outputShape(for inputShape: [Int]) throws -> [Int] {
+    let out = try block.outputShape(for: inputShape)
+    guard out == inputShape else {
+      throw LayerError("Residual: the block maps \(inputShape) to \(out); it must keep the shape")
+    }
+    return out
+  }
+
+  public func build(inputShape: [Int], rng: inout SeededRandom) throws {
+    _ = try outputShape(for: inputShape)
+    try block.build(inputShape: inputShape, rng: &rng)
+  }
+
+  public func callAsFunction(_ x: Variable) throws -> Variable {
+    try x + block(x)
+  }
+}
