@@ -13,7 +13,8 @@ let evaluateHelp = """
                         Datasets/cifar-10-batches-bin)
     --checkpoint PATH   checkpoint to evaluate (default runs/model.safetensors)
     --model NAME        the checkpoint's model, a zoo name (default: the model the
-                        checkpoint records, else seed)
+                        checkpoint records: a zoo name, else the layer configuration
+                        it holds, else seed)
     --pooling KIND      its pooling, as in cnn train (default: what the checkpoint records)
     --pooling-k N, --pooling-p X
     --batch-size N      images per forward pass (default 100)
@@ -46,8 +47,16 @@ func runEvaluate(_ raw: [String]) throws -> Int32 {
   }
   let pooling = try args.pooling(recorded: recordedPooling)
   let test = try CIFAR10.load(directory: dataDirectory(args), split: .test, limit: limit)
-  let model = try Zoo.model(modelName, inputShape: test.imageShape, classes: test.classNames.count, pooling: pooling)
-  model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: false))
+  let model: Sequential
+  // A model defined in Swift code rather than the zoo is rebuilt from the config it saved.
+  let fromConfig = args.string("model") == nil && recorded["model"] == nil && recorded[Sequential.modelConfigKey] != nil
+  if fromConfig {
+    model = try Sequential.restored(from: checkpoint)
+  } else {
+    model = try Zoo.model(modelName, inputShape: test.imageShape, classes: test.classNames.count, pooling: pooling)
+  }
+  let probabilities = model.layers.last is Softmax
+  model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: !probabilities))
   let saved = try model.load(from: checkpoint)
   let start = Date()
   let e = try model.evaluate(test, batchSize: batchSize)

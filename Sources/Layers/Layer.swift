@@ -29,10 +29,14 @@ public protocol Layer: AnyObject {
   /// The forward pass on a batch [N, ...]: training when `x` is on a tape, inference
   /// otherwise.
   func callAsFunction(_ x: Variable) throws -> Variable
+  /// Its configuration, to rebuild it from a checkpoint (see `LayerRegistry`); nil (the
+  /// default) for a layer that cannot be rebuilt that way.
+  var config: LayerConfig? { get }
 }
 
 extension Layer {
   public var parameters: [Parameter] { [] }
+  public var config: LayerConfig? { nil }
   public func build(inputShape: [Int], rng: inout SeededRandom) throws {
     _ = try outputShape(for: inputShape)
   }

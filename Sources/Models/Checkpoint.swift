@@ -41,6 +41,7 @@ extension Sequential {
     for p in params { tensors[p.name] = p.variable.value }
     var meta = metadata
     meta["format"] = Checkpoint.formatName
+    if meta[Sequential.modelConfigKey] == nil, let json = configJSON { meta[Sequential.modelConfigKey] = json }
     meta["epoch"] = String(epoch)
     if let optimizer {
       let state = optimizer.state()

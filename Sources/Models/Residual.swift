@@ -12,8 +12,12 @@ import Tensors
 public final class Residual: Layer {
   public let block: Sequential
 
-  public init(@LayerBuilder _ layers: () -> [any Layer]) throws {
-    block = try Sequential(name: "residual", layers: layers())
+  public convenience init(@LayerBuilder _ layers: () throws -> [any Layer]) throws {
+    try self.init(layers: try layers())
+  }
+
+  public init(layers: [any Layer]) throws {
+    block = try Sequential(name: "residual", layers: layers)
   }
 
   public var typeName: String { "Residual" }

@@ -41,9 +41,9 @@ public final class Sequential: Layer {
 
   /// A model built for `inputShape` from the layers of the block.
   public convenience init(
-    inputShape: [Int], seed: UInt64 = 0, name: String = "sequential", @LayerBuilder _ layers: () -> [any Layer]
+    inputShape: [Int], seed: UInt64 = 0, name: String = "sequential", @LayerBuilder _ layers: () throws -> [any Layer]
   ) throws {
-    try self.init(inputShape: inputShape, layers: layers(), seed: seed, name: name)
+    try self.init(inputShape: inputShape, layers: try layers(), seed: seed, name: name)
   }
 
   /// A model built for `inputShape`.
@@ -59,8 +59,8 @@ public final class Sequential: Layer {
   }
 
   /// A block of layers, built when the model that holds it is (or by `build`).
-  public convenience init(name: String = "sequential", @LayerBuilder _ layers: () -> [any Layer]) throws {
-    try self.init(name: name, layers: layers())
+  public convenience init(name: String = "sequential", @LayerBuilder _ layers: () throws -> [any Layer]) throws {
+    try self.init(name: name, layers: try layers())
   }
 
   /// A block of layers, built when the model that holds it is (or by `build`).

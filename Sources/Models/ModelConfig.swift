@@ -1,0 +1,77 @@
+import Foundation
+import Layers
+import Tensors
+
+// A model's configuration in its checkpoint: the `model_config` metadata field holds the
+// Sequential's config as JSON, so that `Sequential.restored(from:)` (and `cnn evaluate`)
+// rebuild a model defined in Swift code from its checkpoint alone.
+
+extension Sequential {
+  /// Its config and its layers'; nil when some layer has none (a custom layer without one).
+  public var config: LayerConfig? {
+    let inner = layers.map(\.config)
+    guard inner.allSatisfy({ $0 != nil }) else { return nil }
+    var options: [String: ConfigValue] = ["name": .string(name)]
+    if isBuilt { options["input_shape"] = .numbers(inputShape.map(Double.init)) }
+    return LayerConfig(typeName, options, layers: inner.compactMap { $0 })
+  }
+
+  /// The model a config describes, built for its input shape with weights drawn from `seed`.
+  public convenience init(config: LayerConfig, seed: UInt64 = 0) throws {
+    registerContainers()
+    guard config.type == "Sequential" else {
+      throw ModelError("a model config must be a Sequential, got \(config.type)")
+    }
+    let shape = try config.floats("input_shape").map { Int(exactly: $0) ?? 0 }
+    try self.init(
+      inputShape: shape, layers: try (config.layers ?? []).map(LayerRegistry.make), seed: seed,
+      name: try config.string("name"))
+  }
+
+  /// The model saved in a checkpoint, rebuilt from its `model_config` and with its weights
+  /// loaded (not compiled: call `compile` to train or to get a loss).
+  public static func restored(from path: String) throws -> Sequential {
+    let metadata = try SafeTensors.readMetadata(path)
+    guard let json = metadata[modelConfigKey] else {
+      throw ModelError("checkpoint \(quoted(path)) does not describe its model (no \(modelConfigKey) in its metadata)")
+    }
+    let config: LayerConfig
+    do {
+      config = try JSONDecoder().decode(LayerConfig.self, from: Data(json.utf8))
+    } catch {
+      throw ModelError("checkpoint \(quoted(path)): its \(modelConfigKey) is not a valid model config")
+    }
+    let model = try Sequential(config: config)
+    try model.load(from: path)
+    return model
+  }
+
+  /// The metadata field that holds the model's config.
+  public static let modelConfigKey = "model_config"
+
+  /// The config as one line of JSON, keys sorted; nil when there is none.
+  var configJSON: String? {
+    guard let config else { return nil }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return (try? encoder.encode(config)).flatMap { String(data: $0, encoding: .utf8) }
+  }
+}
+
+extension Residual {
+  public var config: LayerConfig? {
+    block.config.map { LayerConfig(typeName, [:], layers: $0.layers) }
+  }
+}
+
+/// Registers the containers of this module with `LayerRegistry` (once).
+private func registerContainers() { _ = containersRegistered }
+
+private let containersRegistered: Void = {
+  LayerRegistry.register("Sequential") { c in
+    try Sequential(name: try c.string("name"), layers: try (c.layers ?? []).map(LayerRegistry.make))
+  }
+  LayerRegistry.register("Residual") { c in
+    try Residual(layers: try (c.layers ?? []).map(LayerRegistry.make))
+  }
+}()
