@@ -60,6 +60,8 @@ let package = Package(
     .testTarget(name: "DatasetsTests", dependencies: ["Tensors", "Datasets"]),
     .testTarget(name: "ModelsTests", dependencies: ["CNN"]),
     .testTarget(name: "CommandTests", dependencies: ["CNN", "CNNCommand"]),
+    // Written as a user of the library would: `import CNN` only.
+    .testTarget(name: "ExtensionTests", dependencies: ["CNN"]),
   ],
   swiftLanguageModes: [.v5]
 )
