@@ -54,8 +54,6 @@ func writeSyntheticCIFAR(_ directory: String) throws {
     }
     return Data(bytes)
   }
-  for file in CIFAR10.trainFiles {
-    FileManager.default.createFile(atPath: directory + "/" + file, contents: records(1000))
-  }
-  FileManager.default.createFile(atPath: directory + "/test_batch.bin", contents: records(2000))
+  for file in CIFAR10.trainFiles { try records(1000).write(to: URL(fileURLWithPath: directory + "/" + file)) }
+  try records(2000).write(to: URL(fileURLWithPath: directory + "/test_batch.bin"))
 }
