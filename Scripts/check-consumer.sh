@@ -23,6 +23,9 @@ builds consumer packages (release) that depend on it:
 DATA_DIR, when set, is the CIFAR-10 directory the model trains on (default: synthetic
 files written by the consumer). CI runs it.
 
+Each build's binary is checked for the AVX-512 kernels, which only the native flags compile.
+Needs git and nm. KEEP=1 keeps the temporary folder.
+
 Exit status: 0 all as expected, 1 something built or failed unexpectedly, 2 bad command line.
 USAGE
     exit 0 ;;
@@ -30,7 +33,8 @@ USAGE
 esac
 root=$(pwd)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+[ -z "${KEEP:-}" ] || echo "consumer check: working in $work"
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 git clone --quiet "$root" "$work/cnn"
 git -C "$work/cnn" tag | xargs -r git -C "$work/cnn" tag -d >/dev/null
 git -C "$work/cnn" tag 0.1.0
@@ -52,10 +56,23 @@ let package = Package(
 MANIFEST
 }
 build() { swift build -c release --package-path "$work/$1" 2>&1 | tail -n 20; }
+# kernels NAME EXPECTED: whether consumer NAME's binary holds the AVX-512 kernels, which only
+# the native flags compile, must be EXPECTED (yes or no).
+kernels() {
+  local found=no symbols
+  symbols=$(nm "$work/$1/.build/release/Consumer")
+  grep -q microKernel6x32 <<<"$symbols" && found=yes
+  if [ "$found" != "$2" ]; then
+    echo "consumer check: the $1 build holds the AVX-512 kernels: $found, expected $2" >&2
+    exit 1
+  fi
+  echo "consumer check: $1 build: AVX-512 kernels compiled in: $found"
+}
 
 echo "== version dependency"
 consumer version ".package(url: \"file://$work/cnn\", from: \"0.1.0\")" Tests/Consumer/Model/main.swift
 CNN_NATIVE= build version
+kernels version no
 data=${DATA_DIR:-$work/data}
 out=$("$work/version/.build/release/Consumer" "$data" "$work/consumer.safetensors")
 echo "$out" | tail -n 3
@@ -73,10 +90,12 @@ echo "consumer check: cnn evaluate rebuilt the consumer's model: test accuracy $
 echo "== branch dependency (CNN_NATIVE=1)"
 consumer branch ".package(url: \"file://$work/cnn\", branch: \"$branch\")" Tests/Consumer/Model/main.swift
 CNN_NATIVE=1 build branch
+kernels branch yes
 
 echo "== path dependency"
 consumer path ".package(path: \"$work/cnn\")" Tests/Consumer/Model/main.swift
 build path
+kernels path yes
 
 echo "== kernels are not public"
 cp Tests/Consumer/Misuse/main.swift "$work/path/Sources/Consumer/main.swift"
