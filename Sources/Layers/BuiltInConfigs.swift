@@ -15,7 +15,8 @@ let builtInLayerMakers: [String: LayerRegistry.Maker] = [
   },
   "Dense": { c in
     Dense(
-      units: try c.int("units"), activation: try c.choice("activation", Activation.self), useBias: try c.bool("use_bias"))
+      units: try c.int("units"), activation: try c.choice("activation", Activation.self),
+      useBias: try c.bool("use_bias"))
   },
   "Flatten": { _ in Flatten() },
   "ReLU": { _ in ReLU() },
@@ -29,7 +30,10 @@ let builtInLayerMakers: [String: LayerRegistry.Maker] = [
       center: try c.bool("center"), scale: try c.bool("scale"))
   },
   "Normalization": { c in Normalization(mean: try c.floats("mean"), variance: try c.floats("variance")) },
-  "MaxPooling2D": { c in MaxPooling2D(poolSize: try c.pair("pool_size"), strides: try c.pair("strides"), padding: try c.choice("padding", Padding.self)) },
+  "MaxPooling2D": { c in
+    MaxPooling2D(
+      poolSize: try c.pair("pool_size"), strides: try c.pair("strides"), padding: try c.choice("padding", Padding.self))
+  },
   "AveragePooling2D": { c in
     AveragePooling2D(
       poolSize: try c.pair("pool_size"), strides: try c.pair("strides"), padding: try c.choice("padding", Padding.self))

@@ -20,8 +20,11 @@ final class CompositionTests: XCTestCase {
       Flatten()
       Dense(units: 2)
     }
-    XCTAssertEqual(nested.namedParameters.map(\.name), ["sequential.conv2d.kernel", "sequential.conv2d.bias", "dense.kernel", "dense.bias"])
-    XCTAssertEqual(nested.namedParameters.map(\.variable.value.scalars), flat.namedParameters.map(\.variable.value.scalars))
+    XCTAssertEqual(
+      nested.namedParameters.map(\.name),
+      ["sequential.conv2d.kernel", "sequential.conv2d.bias", "dense.kernel", "dense.bias"])
+    XCTAssertEqual(
+      nested.namedParameters.map(\.variable.value.scalars), flat.namedParameters.map(\.variable.value.scalars))
     let x = randomTensor([3, 6, 6, 1], seed: 5)
     XCTAssertEqual(try nested.predict(x).scalars, try flat.predict(x).scalars)
     XCTAssert(nested.summary().contains("sequential (Sequential)"), nested.summary())
@@ -131,7 +134,8 @@ final class CompositionTests: XCTestCase {
     model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: true))
     var text = ""
     let bar = ProgressBar(interactive: false) { text += $0 }
-    try model.fit(try bars(count: 100, seed: 1), epochs: 2, batchSize: 10, validation: try bars(count: 20, seed: 2), observer: bar)
+    try model.fit(
+      try bars(count: 100, seed: 1), epochs: 2, batchSize: 10, validation: try bars(count: 20, seed: 2), observer: bar)
     let lines = text.split(separator: "\n").map(String.init)
     XCTAssertEqual(lines.first, "Epoch 1/2")
     XCTAssert(lines.contains { $0.hasPrefix(" 2/10 - ETA: ") && $0.contains(" - loss: ") }, text)

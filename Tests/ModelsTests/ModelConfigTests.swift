@@ -36,7 +36,10 @@ final class ModelConfigTests: XCTestCase {
       GlobalMaxPooling2D(), GlobalAveragePooling2D(), GlobalMinPooling2D(), GlobalAvgTopKPooling2D(k: 2),
       GlobalLpPooling2D(p: 3), GlobalMixedPooling2D(.fixed(0.5)),
     ] as [any Layer] {
-      models.append(try Sequential(inputShape: [4, 4, 2], seed: 5) { global; Softmax() })
+      models.append(
+        try Sequential(inputShape: [4, 4, 2], seed: 5) {
+          global; Softmax()
+        })
     }
     return models
   }
