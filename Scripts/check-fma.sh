@@ -61,4 +61,4 @@ check_prefetch() {
   fi
 }
 check_prefetch microKernel6x64 microKernel6x64
-check_prefetch 'gemmBlocked.*packBlock' "GEMM's packBlock"
+check_prefetch 'GEMMBlocks.*packBlock' "GEMM's packBlock"
