@@ -147,7 +147,9 @@ final class GEMMTests: XCTestCase {
 
   /// The AVX2 and AVX-512 kernels give bit-identical products (same FMAs in the same order).
   func testKernelsAgreeBitForBit() throws {
-    guard SIMDKernel.best == .avx512 else { throw XCTSkip("this processor has no AVX-512") }
+    guard SIMDKernel.best == .avx512 else {
+      throw XCTSkip("the AVX-512 kernels are not available (processor, build or CNN_SIMD)")
+    }
     defer { SIMDKernel.current = .best }
     // Shapes that reach every AVX-512 kernel (6x32, 12x32, 6x64) and every way of reading A and
     // B, column slices included.
@@ -160,6 +162,31 @@ final class GEMMTests: XCTestCase {
         SIMDKernel.current = .avx512
         let b = product(m: m, n: n, k: k, transA: transA, transB: transB, threads: 2, seed: 3)
         XCTAssertEqual(a, b, "m\(m) n\(n) k\(k) transA \(transA) transB \(transB)")
+      }
+    }
+  }
+
+  /// The portable kernel (6×8 panels) against the plain loop, whatever the processor, on
+  /// shapes with edge tiles, every way of reading A and B, and column slices; and it too is
+  /// bit-identical with 1 and 2 threads.
+  func testPortableKernelMatchesTheReference() {
+    SIMDKernel.current = .portable
+    defer { SIMDKernel.current = .best }
+    for (m, n, k) in [(1, 1, 1), (7, 9, 3), (61, 45, 300), (27, 32, 5000), (250, 33, 40), (241, 520, 330)] {
+      for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
+        let fast = product(m: m, n: n, k: k, transA: transA, transB: transB, threads: 2, seed: 4)
+        let a = fill(m * k, seed: 4)
+        let b = fill(k * n, seed: 5)
+        var expected = [Float](repeating: 0, count: m * n)
+        expected.withUnsafeMutableBufferPointer { c in
+          gemmReference(
+            m: m, n: n, k: k, a: a, lda: transA ? m : k, transA: transA, b: b, ldb: transB ? k : n,
+            transB: transB, c: c.baseAddress!, ldc: n, accumulate: false)
+        }
+        let worst = zip(fast, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+        XCTAssertLessThan(worst, 1e-4, "m\(m) n\(n) k\(k) transA \(transA) transB \(transB)")
+        let single = product(m: m, n: n, k: k, transA: transA, transB: transB, threads: 1, seed: 4)
+        XCTAssertEqual(fast, single, "m\(m) n\(n) k\(k)")
       }
     }
   }
