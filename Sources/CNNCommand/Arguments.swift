@@ -80,6 +80,16 @@ struct Arguments {
     return v
   }
 
+  func double(_ name: String, default d: Double, above low: Double, atMost high: Double) throws -> Double {
+    guard let s = values[name] else { return d }
+    guard let v = Double(s), v.isFinite else { throw UsageError("--\(name) expects a number, got \(quoted(s))") }
+    guard v > low, v <= high else {
+      throw UsageError(
+        "--\(name) must be above \(String(format: "%g", low)) and at most \(String(format: "%g", high)), got \(s)")
+    }
+    return v
+  }
+
   func seed(_ name: String = "seed") throws -> UInt64 {
     guard let s = values[name] else { return 0 }
     guard let v = UInt64(s) else {

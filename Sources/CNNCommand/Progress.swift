@@ -6,12 +6,16 @@ import Foundation
 #endif
 
 /// The library's progress bar, writing through the command's output (which notices a lost
-/// standard output), and a hook run after each epoch's line.
+/// standard output), and hooks run before each epoch and after each epoch's line.
 final class ProgressPrinter: TrainingObserver {
   private let bar = ProgressBar(write: writeOut)
+  var onEpochBegin: ((Int) -> Void)?
   var onEpochEnd: ((EpochResult) throws -> Void)?
 
-  func epochBegan(_ epoch: Int, of epochs: Int, batches: Int) { bar.epochBegan(epoch, of: epochs, batches: batches) }
+  func epochBegan(_ epoch: Int, of epochs: Int, batches: Int) {
+    onEpochBegin?(epoch)
+    bar.epochBegan(epoch, of: epochs, batches: batches)
+  }
 
   func batchEnded(_ batch: Int, of batches: Int, loss: Double, accuracy: Double, seconds: Double) {
     bar.batchEnded(batch, of: batches, loss: loss, accuracy: accuracy, seconds: seconds)

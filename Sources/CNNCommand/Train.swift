@@ -15,13 +15,14 @@ let trainHelp = """
                            fast94, the fast recipe's network trained by its recipe: SGD with
                            Nesterov momentum, a triangular schedule, label smoothing 0.2,
                            translation and alternating flips, whitening from the data, and
-                           test-time augmentation at the end (defaults: 11 / 10 epochs,
+                           test-time augmentation at the end (defaults: 11 / 9.9 epochs,
                            batch 1024, learning rate 1.5)
     --pooling KIND         the model's pooling layers (2x2, stride 2): max (default),
                            average, min, mixed (learned max-average mix), lp or avgtopk
     --pooling-k N          k of avgtopk: the mean of the k largest of 4 values (default 2)
     --pooling-p X          p of lp: (sum of x^p)^(1/p), as PyTorch's LPPool2d (default 2)
-    --epochs N             epochs to train (default 10)
+    --epochs N             epochs to train (default 10); a fraction such as 9.9 stops the
+                           last epoch early, the schedule spanning the steps trained
     --batch-size N         images per step (default 32)
     --learning-rate X      the optimizer's (base) learning rate (default 0.001 for Adam)
     --seed N               seeds weights and data order: same seed, same run (default 0)
@@ -41,7 +42,9 @@ let trainHelp = """
 
 /// What `cnn train` was asked to do, validated.
 struct TrainOptions {
-  let epochs: Int
+  /// Epochs, possibly fractional; `wholeEpochs` of them are started.
+  let epochs: Double
+  var wholeEpochs: Int { Int(epochs.rounded(.up)) }
   let batchSize: Int
   let learningRate: Float
   let seed: UInt64
@@ -64,7 +67,7 @@ struct TrainOptions {
       flags: ["resume"])
     modelName = try args.model()
     let defaults = TrainingPlan.defaults(for: modelName)
-    epochs = try args.int("epochs", default: defaults.epochs, in: 1...10_000)
+    epochs = try args.double("epochs", default: defaults.epochs, above: 0, atMost: 10_000)
     batchSize = try args.int("batch-size", default: defaults.batchSize, in: 1...65_536)
     learningRate = try args.float("learning-rate", default: defaults.learningRate, above: 0, atMost: 10)
     seed = try args.seed()
@@ -101,14 +104,14 @@ func runTrain(_ raw: [String]) throws -> Int32 {
   let runInfo: [String: String] = [
     "model": o.modelName, "seed": String(o.seed), "batch_size": String(o.batchSize),
     "learning_rate": String(o.learningRate), "train_images": String(train.count),
-    "train_fingerprint": train.fingerprint, "pooling": "\(o.pooling)",
+    "train_fingerprint": train.fingerprint, "pooling": "\(o.pooling)", "epochs": String(format: "%g", o.epochs),
   ]
 
   var initialEpoch = 0
   if o.resume {
-    initialEpoch = try resume(model, o, runInfo: runInfo)
-    if initialEpoch >= o.epochs {
-      print("Nothing to do: the checkpoint already finished \(initialEpoch) of \(o.epochs) epochs")
+    initialEpoch = try resume(model, o, runInfo: runInfo, averaging: plan.averaging)
+    if initialEpoch >= o.wholeEpochs {
+      print("Nothing to do: the checkpoint already finished \(initialEpoch) of \(o.wholeEpochs) epochs")
       return 0
     }
   }
@@ -122,14 +125,19 @@ func runTrain(_ raw: [String]) throws -> Int32 {
   // checkpoint of an earlier run at these paths still belong together.
   var logStarted = o.resume
   progress.onEpochEnd = { result in
-    try saveEpoch(result, model: model, options: o, runInfo: runInfo, newLog: !logStarted)
+    try saveEpoch(
+      result, model: model, options: o, runInfo: runInfo, newLog: !logStarted, averaging: plan.averaging)
     logStarted = true
   }
   let interrupt = InterruptFlag()
   interrupt.install()
+  progress.onEpochBegin = { plan.epochBegan($0, model: model, named: o.modelName) }
+  let stepsPerEpoch = plan.dropRemainder ? train.count / o.batchSize : (train.count + o.batchSize - 1) / o.batchSize
   let results = try model.fit(
-    train, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, initialEpoch: initialEpoch, validation: test,
-    schedule: plan.schedule, augmentation: plan.augmentation, observer: progress, shouldStop: { interrupt.isRaised })
+    train, epochs: o.wholeEpochs, batchSize: o.batchSize, seed: o.seed, initialEpoch: initialEpoch, validation: test,
+    dropRemainder: plan.dropRemainder, totalSteps: Int((Double(stepsPerEpoch) * o.epochs).rounded(.up)),
+    schedule: plan.schedule, augmentation: plan.augmentation, averaging: plan.averaging, observer: progress,
+    shouldStop: { interrupt.isRaised })
   if let last = results.last, let acc = last.testAccuracy {
     print(
       "Test accuracy after epoch \(last.epoch): \(f4(acc)); checkpoint \(quoted(o.checkpoint)), metrics \(quoted(o.metricsPath))"
@@ -144,14 +152,19 @@ func runTrain(_ raw: [String]) throws -> Int32 {
 
 /// Loads the checkpoint to resume from and checks that this run continues it exactly: same
 /// model, seed, batch size and training data. Returns the last finished epoch.
-func resume(_ model: Sequential, _ o: TrainOptions, runInfo: [String: String]) throws -> Int {
+func resume(_ model: Sequential, _ o: TrainOptions, runInfo: [String: String], averaging: WeightAveraging?) throws
+  -> Int
+{
   if case .unreachable(let why, _) = pathKind(o.checkpoint) {
     throw UsageError("--resume: no checkpoint to resume from: \(quoted(o.checkpoint)) \(why)")
   }
   // The run's settings are compared first: a checkpoint of another model would not load.
   // Checkpoints written before the pooling was recorded used max pooling.
   let recorded = try SafeTensors.readMetadata(o.checkpoint).merging(["pooling": "max"]) { old, _ in old }
-  for key in ["model", "seed", "batch_size", "train_images", "pooling"] where recorded[key] != runInfo[key] {
+  // A schedule spans the run's epochs: resuming it needs the same count (checked when recorded).
+  var keys = ["model", "seed", "batch_size", "train_images", "pooling"]
+  if o.modelName.hasPrefix("fast") && recorded["epochs"] != nil { keys.append("epochs") }
+  for key in keys where recorded[key] != runInfo[key] {
     throw UsageError(
       "--resume: the checkpoint was trained with \(key) \(recorded[key] ?? "unknown"), this run has \(runInfo[key]!); an exact resume needs the same"
     )
@@ -166,7 +179,7 @@ func resume(_ model: Sequential, _ o: TrainOptions, runInfo: [String: String]) t
     )
   default: break
   }
-  let saved = try model.load(from: o.checkpoint, restoreOptimizer: true)
+  let saved = try model.load(from: o.checkpoint, restoreOptimizer: true, averaging: averaging)
   try repairLog(o.metricsPath, upTo: saved.epoch, savedLine: saved.metadata["metrics"])
   print("Resuming from \(quoted(o.checkpoint)) after epoch \(saved.epoch)")
   return saved.epoch
@@ -175,11 +188,13 @@ func resume(_ model: Sequential, _ o: TrainOptions, runInfo: [String: String]) t
 /// The end of an epoch: the checkpoint first (it also holds the epoch's metrics line), then
 /// the line appended to the log. A failure leaves the previous checkpoint, or this one, whole.
 func saveEpoch(
-  _ result: EpochResult, model: Sequential, options o: TrainOptions, runInfo: [String: String], newLog: Bool
+  _ result: EpochResult, model: Sequential, options o: TrainOptions, runInfo: [String: String], newLog: Bool,
+  averaging: WeightAveraging?
 ) throws {
   let line = try metricsLine(result)
   do {
-    try model.save(to: o.checkpoint, epoch: result.epoch, metadata: runInfo.merging(["metrics": line]) { $1 })
+    try model.save(
+      to: o.checkpoint, epoch: result.epoch, metadata: runInfo.merging(["metrics": line]) { $1 }, averaging: averaging)
   } catch {
     let kept =
       pathKind(o.checkpoint) == .file

@@ -10,13 +10,15 @@ let builtInLayerMakers: [String: LayerRegistry.Maker] = [
       filters: try c.int("filters"), kernelSize: try c.pair("kernel_size"), strides: try c.pair("strides"),
       padding: try c.choice("padding", Padding.self), useBias: try c.bool("use_bias"),
       activation: try c.choice("activation", Activation.self),
-      kernelInitializer: try c.string("kernel_initializer") == "dirac" ? .dirac : .glorotUniform,
+      kernelInitializer: try c.choice("kernel_initializer", KernelInitializer.self),
       trainableKernel: try c.bool("trainable_kernel"))
   },
   "Dense": { c in
     Dense(
       units: try c.int("units"), activation: try c.choice("activation", Activation.self),
-      useBias: try c.bool("use_bias"))
+      useBias: try c.bool("use_bias"),
+      kernelInitializer: c.options["kernel_initializer"] == nil
+        ? .glorotUniform : try c.choice("kernel_initializer", KernelInitializer.self))
   },
   "Flatten": { _ in Flatten() },
   "ReLU": { _ in ReLU() },
@@ -72,7 +74,7 @@ extension Conv2D {
       [
         "filters": .int(filters), "kernel_size": .pair(kernelSize), "strides": .pair(strides),
         "padding": .string(padding.rawValue), "use_bias": .bool(useBias), "activation": .string(activation.rawValue),
-        "kernel_initializer": .string(kernelInitializer == .dirac ? "dirac" : "glorot_uniform"),
+        "kernel_initializer": .string(kernelInitializer.rawValue),
         "trainable_kernel": .bool(trainableKernel),
       ])
   }
@@ -81,7 +83,11 @@ extension Conv2D {
 extension Dense {
   public var config: LayerConfig? {
     LayerConfig(
-      typeName, ["units": .int(units), "activation": .string(activation.rawValue), "use_bias": .bool(useBias)])
+      typeName,
+      [
+        "units": .int(units), "activation": .string(activation.rawValue), "use_bias": .bool(useBias),
+        "kernel_initializer": .string(kernelInitializer.rawValue),
+      ])
   }
 }
 

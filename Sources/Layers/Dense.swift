@@ -6,10 +6,16 @@ public final class Dense: Layer {
   public let units: Int
   public let useBias: Bool
   public let activation: Activation
+  /// `.glorotUniform` (Keras's default) or `.fanInUniform` (PyTorch's).
+  public let kernelInitializer: KernelInitializer
   public private(set) var kernel: Variable?
   public private(set) var bias: Variable?
 
-  public init(units: Int, activation: Activation = .linear, useBias: Bool = true) {
+  public init(
+    units: Int, activation: Activation = .linear, useBias: Bool = true,
+    kernelInitializer: KernelInitializer = .glorotUniform
+  ) {
+    self.kernelInitializer = kernelInitializer
     self.units = units
     self.activation = activation
     self.useBias = useBias
@@ -33,9 +39,8 @@ public final class Dense: Layer {
   public func build(inputShape: [Int], rng: inout SeededRandom) throws {
     _ = try outputShape(for: inputShape)
     if kernel != nil { return }
-    kernel = Variable(
-      Tensor.glorotUniform(shape: [inputShape[0], units], fanIn: inputShape[0], fanOut: units, using: &rng),
-      requiresGrad: true)
+    guard kernelInitializer != .dirac else { throw LayerError("Dense: the dirac initializer is for convolutions") }
+    kernel = Variable(kernelInitializer.kernel([inputShape[0], units], using: &rng), requiresGrad: true)
     if useBias { bias = Variable(Tensor(zeros: [units]), requiresGrad: true) }
   }
 

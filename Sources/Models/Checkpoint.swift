@@ -34,11 +34,17 @@ public struct Checkpoint {
 }
 
 extension Sequential {
-  /// Saves weights (and the optimizer's state, when compiled) atomically to `path`.
-  public func save(to path: String, epoch: Int = 0, metadata: [String: String] = [:]) throws {
+  /// Saves weights (and the optimizer's state, when compiled, and the weight average, when
+  /// given and started) atomically to `path`.
+  public func save(
+    to path: String, epoch: Int = 0, metadata: [String: String] = [:], averaging: WeightAveraging? = nil
+  ) throws {
     var tensors: [String: Tensor] = [:]
     let params = namedParameters
     for p in params { tensors[p.name] = p.variable.value }
+    if let average = averaging?.average {
+      for (p, a) in zip(params, average) { tensors["averaged.\(p.name)"] = a }
+    }
     var meta = metadata
     meta["format"] = Checkpoint.formatName
     if meta[Sequential.modelConfigKey] == nil, let json = configJSON { meta[Sequential.modelConfigKey] = json }
@@ -58,15 +64,20 @@ extension Sequential {
   /// Loads weights from `path`, checking that names and shapes match the model exactly, and
   /// the optimizer's state when `restoreOptimizer` is set and the file holds it. Nothing
   /// changes unless everything matches.
+  /// With `averaging`, its average is restored from the file's `averaged.` tensors (or reset
+  /// when the file has none).
   @discardableResult
-  public func load(from path: String, restoreOptimizer: Bool = false) throws -> Checkpoint {
+  public func load(from path: String, restoreOptimizer: Bool = false, averaging: WeightAveraging? = nil) throws
+    -> Checkpoint
+  {
     let (tensors, metadata) = try SafeTensors.read(path)
     let epoch = try Checkpoint.integer("epoch", in: metadata, range: 0...Checkpoint.maxEpoch, path: path) ?? 0
     let iterations = try Checkpoint.integer(
       "optimizer.iterations", in: metadata, range: 0...Checkpoint.maxIterations, path: path)
     let params = namedParameters
     let known = Set(params.map(\.name))
-    for name in tensors.keys where !name.hasPrefix("optimizer.") && !known.contains(name) {
+    for name in tensors.keys
+    where !name.hasPrefix("optimizer.") && !name.hasPrefix("averaged.") && !known.contains(name) {
       throw ModelError("checkpoint \(quoted(path)) holds \(name), which this model does not have")
     }
     for p in params {
@@ -93,6 +104,16 @@ extension Sequential {
       }
       try optimizer.restore(OptimizerState(iterations: it, slots: slots), parameters: trainableVariables)
     }
+    var average: [Tensor]?
+    if averaging != nil && tensors.keys.contains(where: { $0.hasPrefix("averaged.") }) {
+      average = try params.map { p in
+        guard let t = tensors["averaged.\(p.name)"], t.shape == p.variable.shape else {
+          throw ModelError("checkpoint \(quoted(path)) lacks averaged.\(p.name) of shape \(p.variable.shape)")
+        }
+        return t
+      }
+    }
+    averaging?.average = average
     for p in params { p.variable.value.data.update(from: tensors[p.name]!.data, count: p.variable.value.count) }
     return Checkpoint(epoch: epoch, metadata: metadata)
   }

@@ -111,13 +111,16 @@ extension Sequential {
   /// `augmentation` applies to an `ImageDataset` (see `AugmentedImages`). With a `schedule`,
   /// the optimizer's rate at each step is its rate at the call times the schedule's factor at
   /// that step (counted from the run's first epoch, so a resumed run continues the schedule);
-  /// it is set back after. `verbose` prints Keras's progress bar; `observer` gets the same
-  /// events.
+  /// it is set back after. `dropRemainder` leaves out each epoch's last, partial batch;
+  /// `totalSteps` ends the run after that many steps (the last epoch stops early: fractional
+  /// epochs), and the schedule spans them. `averaging` averages the weights as it says.
+  /// `verbose` prints Keras's progress bar; `observer` gets the same events.
   @discardableResult
   public func fit(
     _ data: any BatchSource, epochs: Int, batchSize: Int = 32, seed: UInt64 = 0, initialEpoch: Int = 0,
-    validation: (any BatchSource)? = nil, shuffle: Bool = true, schedule: LearningRateSchedule = .constant,
-    augmentation: Augmentation = .none, verbose: Bool = false, observer: (any TrainingObserver)? = nil,
+    validation: (any BatchSource)? = nil, shuffle: Bool = true, dropRemainder: Bool = false,
+    totalSteps: Int? = nil, schedule: LearningRateSchedule = .constant, augmentation: Augmentation = .none,
+    averaging: WeightAveraging? = nil, verbose: Bool = false, observer: (any TrainingObserver)? = nil,
     shouldStop: () -> Bool = { false }
   ) throws -> [EpochResult] {
     guard let optimizer, loss != nil else { throw TrainingError.notCompiled }
@@ -135,18 +138,29 @@ extension Sequential {
     defer { optimizer.learningRate = baseRate }
     var results: [EpochResult] = []
     guard initialEpoch < epochs else { return results }
-    let batchCount = (data.count + batchSize - 1) / batchSize
+    let batchCount = dropRemainder ? data.count / batchSize : (data.count + batchSize - 1) / batchSize
+    guard batchCount > 0 else {
+      throw TrainingError.badOptions("\(data.count) examples make no whole batch of \(batchSize)")
+    }
+    let total = totalSteps ?? epochs * batchCount
+    guard total > 0, total <= epochs * batchCount else {
+      throw TrainingError.badOptions(
+        "total steps must be from 1 to \(epochs * batchCount) (\(epochs) epochs of \(batchCount) steps), got \(total)")
+    }
+    try averaging?.validate()
     for epoch in (initialEpoch + 1)...epochs {
+      let steps = min(batchCount, total - (epoch - 1) * batchCount)
+      if steps <= 0 { break }
       let order = epochOrder(count: data.count, seed: seed, epoch: epoch, shuffle: shuffle)
-      for o in observers { o.epochBegan(epoch, of: epochs, batches: batchCount) }
+      for o in observers { o.epochBegan(epoch, of: epochs, batches: steps) }
       let start = Date()
       var (lossSum, correct, seen) = (0.0, 0, 0)
       var metricSums = MetricSums(metrics)
-      for b in 0..<batchCount {
+      for b in 0..<steps {
         if shouldStop() { throw TrainingError.interrupted(epoch: epoch) }
+        let stepIndex = (epoch - 1) * batchCount + b
         if schedule != .constant {
-          let step = (epoch - 1) * batchCount + b
-          optimizer.learningRate = baseRate * schedule.factor(step: step, totalSteps: epochs * batchCount)
+          optimizer.learningRate = baseRate * schedule.factor(step: stepIndex, totalSteps: total)
         }
         let indices = order[(b * batchSize)..<min(order.count, (b + 1) * batchSize)]
         let (inputs, labels) = try source.batch(indices, seed: seed, epoch: epoch)
@@ -156,10 +170,11 @@ extension Sequential {
         correct += c
         seen += labels.count
         metricSums.add(outputs, labels)
+        averaging?.update(self, epoch: epoch, step: stepIndex + 1, totalSteps: total)
         let elapsed = Date().timeIntervalSince(start)
         for o in observers {
           o.batchEnded(
-            b + 1, of: batchCount, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
+            b + 1, of: steps, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
             seconds: elapsed)
         }
       }

@@ -68,7 +68,8 @@ private func fastRecipe(widths: [Int], _ inputShape: [Int], _ classes: Int, _ se
     Conv2D(filters: 24, kernelSize: (2, 2), activation: .gelu, trainableKernel: false),
   ]
   let head: [any Layer] = [
-    MaxPooling2D(poolSize: (3, 3)), Flatten(), Dense(units: classes, useBias: false), Rescaling(scale: 1.0 / 9),
+    MaxPooling2D(poolSize: (3, 3)), Flatten(),
+    Dense(units: classes, useBias: false, kernelInitializer: .fanInUniform), Rescaling(scale: 1.0 / 9),
   ]
   return try Sequential(inputShape: inputShape, layers: stem + widths.flatMap(block) + head, seed: seed)
 }

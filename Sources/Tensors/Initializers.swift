@@ -11,6 +11,16 @@ extension Tensor {
     return t
   }
 
+  /// Uniform in [-limit, limit] with limit = 1/sqrt(fanIn): PyTorch's default for the weights
+  /// of `Conv2d` and `Linear` (Kaiming-uniform with a = √5).
+  public static func fanInUniform(shape: [Int], fanIn: Int, using rng: inout SeededRandom) -> Tensor {
+    let limit = 1 / Float(Swift.max(fanIn, 1)).squareRoot()
+    let t = Tensor(uninitialized: shape)
+    let p = t.data
+    for i in 0..<t.count { p[i] = rng.uniform(-limit, limit) }
+    return t
+  }
+
   /// Fan-in and fan-out as Keras computes them: for a kernel [kh, kw, in, out],
   /// fanIn = kh*kw*in and fanOut = kh*kw*out; for a matrix [in, out], in and out.
   public static func fans(ofKernel shape: [Int]) -> (fanIn: Int, fanOut: Int) {

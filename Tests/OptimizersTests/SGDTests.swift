@@ -30,6 +30,29 @@ final class SGDTests: XCTestCase {
     XCTAssertEqual(got[0], 0.85, accuracy: 1e-6)
   }
 
+  func testPyTorchFormulationByHand() throws {
+    // Loss p²/2 from p = 1, lr 0.1, momentum 0.9, Nesterov, coupled decay 0.5:
+    // d1 = 1 + 0.5 = 1.5, v1 = 1.5, p1 = 1 − 0.1·(1.5 + 0.9·1.5) = 0.715;
+    // d2 = 0.715·1.5 = 1.0725, v2 = 1.35 + 1.0725 = 2.4225, p2 = 0.715 − 0.1·(1.0725 + 2.18025) = 0.389725.
+    let got = try quadratic(
+      SGD(learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.5, formulation: .pytorch), steps: 2)
+    XCTAssertEqual(got[0], 0.715, accuracy: 1e-6)
+    XCTAssertEqual(got[1], 0.389725, accuracy: 1e-6)
+    // With a learning-rate multiplier m = 4 the decay coefficient is 0.5/4, the step 4× the
+    // rate: d1 = 1 + 0.125 = 1.125, v1 = 1.125, p1 = 1 − 0.4·1.125 = 0.55 (plain momentum).
+    let p = Variable(Tensor(shape: [1], repeating: 1), requiresGrad: true)
+    p.learningRateMultiplier = 4
+    p.grad = Tensor(shape: [1], repeating: 1)
+    try SGD(learningRate: 0.1, momentum: 0.9, weightDecay: 0.5, formulation: .pytorch).step([p])
+    XCTAssertEqual(p.value[0], 0.55, accuracy: 1e-6)
+  }
+
+  func testFormulationsAgreeAtAConstantRate() throws {
+    let keras = try quadratic(SGD(learningRate: 0.05, momentum: 0.8, nesterov: true), steps: 6)
+    let pytorch = try quadratic(SGD(learningRate: 0.05, momentum: 0.8, nesterov: true, formulation: .pytorch), steps: 6)
+    for (a, b) in zip(keras, pytorch) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+  }
+
   func testSchedulesByHand() throws {
     let triangle = LearningRateSchedule.piecewiseLinear([.init(0, 0.2), .init(0.23, 1), .init(1, 0.07)])
     XCTAssertEqual(triangle.factor(step: 0, totalSteps: 100), 0.2)
