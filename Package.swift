@@ -9,8 +9,10 @@ import PackageDescription
 ///
 /// These are unsafe flags, which SwiftPM refuses in a package used as a version dependency.
 /// They apply on x86-64 hosts when this package is built as the root package or by path, and
-/// never inside a dependency checkout (`.../checkouts/...`) unless `CNN_NATIVE=1` asks for them
-/// (a branch or revision dependency allows them). `CNN_NATIVE=0` turns them off everywhere.
+/// never inside a dependency checkout (`.../checkouts/...`, `.../registry/downloads/...`)
+/// unless `CNN_NATIVE=1` asks for them (a branch or revision dependency allows them).
+/// `CNN_NATIVE=0` turns them off everywhere; a build for another architecture than the host's
+/// (cross-compiling) needs it, since the host decides here.
 /// Without them the build uses the portable kernels (Swift SIMD types only; NEON on arm64).
 #if arch(x86_64)
   let x86Host = true
@@ -18,7 +20,7 @@ import PackageDescription
   let x86Host = false
 #endif
 let nativeRequest = Context.environment["CNN_NATIVE"]
-let isCheckout = Context.packageDirectory.contains("/checkouts/")
+let isCheckout = ["/checkouts/", "/registry/downloads/"].contains { Context.packageDirectory.contains($0) }
 let native = x86Host && (nativeRequest == "1" || (nativeRequest != "0" && !isCheckout))
 
 func settings(cpu: String) -> [SwiftSetting] {

@@ -14,7 +14,7 @@ builds consumer packages (release) that depend on it:
   version  .package(url: "file://CLONE", from: "0.1.0"): builds (the portable kernels;
            SwiftPM allows no unsafe flags in a version dependency), then trains the model
            of Tests/Consumer/Model, saves it, and checks that `cnn evaluate --checkpoint`
-           with no --model reports the same test accuracy;
+           with no --model (built from the same dependency) reports the same test accuracy;
   branch   .package(url: "file://CLONE", branch: BRANCH) with CNN_NATIVE=1: builds with
            the native x86 flags, which a branch dependency allows;
   path     .package(path: CLONE): builds (native flags);
@@ -38,7 +38,9 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 git clone --quiet "$root" "$work/cnn"
 git -C "$work/cnn" tag | xargs -r git -C "$work/cnn" tag -d >/dev/null
 git -C "$work/cnn" tag 0.1.0
-branch=$(git -C "$work/cnn" rev-parse --abbrev-ref HEAD)
+# A branch of our own: the checkout may be on a detached HEAD (as CI's clones often are).
+branch=consumer-check
+git -C "$work/cnn" checkout --quiet -B "$branch"
 
 # consumer NAME DEPENDENCY MAIN: a package NAME whose executable Consumer is MAIN.
 consumer() {
@@ -55,7 +57,17 @@ let package = Package(
 )
 MANIFEST
 }
-build() { swift build -c release --package-path "$work/$1" 2>&1 | tail -n 20; }
+# SwiftPM may reuse a cached evaluation of the same manifest made for another form (or
+# environment), so each build evaluates the manifests afresh.
+build() {
+  local log
+  if ! log=$(swift build -c release --package-path "$work/$1" --manifest-cache none "${@:2}" 2>&1); then
+    echo "$log" | grep -m 20 -E "error|warning: unsafe" >&2 || echo "$log" | tail -n 20 >&2
+    echo "consumer check: the $1 consumer did not build" >&2
+    exit 1
+  fi
+  echo "$log" | tail -n 1
+}
 # kernels NAME EXPECTED: whether consumer NAME's binary holds the AVX-512 kernels, which only
 # the native flags compile, must be EXPECTED (yes or no).
 kernels() {
@@ -76,11 +88,12 @@ kernels version no
 data=${DATA_DIR:-$work/data}
 out=$("$work/version/.build/release/Consumer" "$data" "$work/consumer.safetensors")
 echo "$out" | tail -n 3
-swift build -c release --product cnn >/dev/null
-evaluated=$(.build/release/cnn evaluate --data "$data" --limit 2000 --checkpoint "$work/consumer.safetensors")
+# cnn from the same dependency build, so that both sides run the same kernels.
+build version --product cnn
+evaluated=$("$work/version/.build/release/cnn" evaluate --data "$data" --limit 2000 --checkpoint "$work/consumer.safetensors")
 echo "$evaluated" | head -n 2
-trained=$(grep -o 'consumer test_accuracy: [0-9.]*' <<<"$out" | awk '{print $3}')
-reported=$(grep -o 'test_accuracy: [0-9.]*' <<<"$evaluated" | awk '{print $2}')
+trained=$( (grep -o 'consumer test_accuracy: [0-9.]*' <<<"$out" || true) | awk '{print $3}')
+reported=$( (grep -o 'test_accuracy: [0-9.]*' <<<"$evaluated" || true) | awk '{print $2}')
 if [ -z "$trained" ] || [ "$trained" != "$reported" ]; then
   echo "consumer check: the model's accuracy in Swift ($trained) and from cnn evaluate ($reported) differ" >&2
   exit 1

@@ -55,8 +55,7 @@ func runEvaluate(_ raw: [String]) throws -> Int32 {
   } else {
     model = try Zoo.model(modelName, inputShape: test.imageShape, classes: test.classNames.count, pooling: pooling)
   }
-  let probabilities = model.layers.last is Softmax
-  model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: !probabilities))
+  model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: !endsInSoftmax(model)))
   let saved = try model.load(from: checkpoint)
   let start = Date()
   let e = try model.evaluate(test, batchSize: batchSize)
@@ -73,4 +72,16 @@ func runEvaluate(_ raw: [String]) throws -> Int32 {
   print("\nConfusion matrix:")
   print(cm.table(), terminator: "")
   return 0
+}
+
+/// Whether a model's outputs are probabilities (it ends in a softmax), so that its loss is
+/// computed from them rather than from logits.
+func endsInSoftmax(_ model: Sequential) -> Bool {
+  switch model.layers.last {
+  case is Softmax: return true
+  case let dense as Dense: return dense.activation == .softmax
+  case let conv as Conv2D: return conv.activation == .softmax
+  case let block as Sequential: return endsInSoftmax(block)
+  default: return false
+  }
 }

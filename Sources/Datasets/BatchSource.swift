@@ -16,6 +16,7 @@ public protocol BatchSource {
 /// The order of an epoch over `count` examples: a permutation drawn from (seed, epoch) alone,
 /// so any epoch's order can be rebuilt when a run resumes; 0..<count without `shuffle`.
 public func epochOrder(count: Int, seed: UInt64, epoch: Int, shuffle: Bool = true) -> [Int] {
+  guard count > 0 else { return [] }
   guard shuffle else { return Array(0..<count) }
   var rng = SeededRandom(seed: seed &+ 0x5EED_0000 &+ UInt64(epoch) &* 0x9E37_79B9)
   return rng.permutation(count)
@@ -67,7 +68,7 @@ public struct AugmentedImages: BatchSource {
   public var exampleShape: [Int] { images.imageShape }
 
   public func batch(_ indices: ArraySlice<Int>, seed: UInt64, epoch: Int) throws -> (inputs: Tensor, labels: [Int]) {
-    let (inputs, labels) = images.batch(indices)
+    let (inputs, labels) = try images.batch(indices, seed: seed, epoch: epoch)
     images.augment(inputs, indices: Array(indices), augmentation: augmentation, seed: seed, epoch: epoch)
     return (inputs, labels)
   }

@@ -20,6 +20,9 @@ public struct Parameter {
 public protocol Layer: AnyObject {
   /// The Keras class name, for summaries and errors: "Conv2D", "MaxPooling2D", ...
   var typeName: String { get }
+  /// The name a model gives it before numbering repeats (conv2d, conv2d_1, ...): by default
+  /// the snake-case type name.
+  var defaultName: String { get }
   /// Its parameters in a fixed order (empty until built), trainable or not.
   var parameters: [Parameter] { get }
   /// The output shape for an input shape; throws when the layer cannot take that input.

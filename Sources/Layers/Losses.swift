@@ -6,7 +6,10 @@ import Tensors
 /// `Variable` or an op of your own through `makeOutput`).
 ///
 ///     let meanSquared = Loss(name: "mean_squared_error") { output, labels in
-///       mean(try (output - oneHot) * (output - oneHot))
+///       let target = Tensor(zeros: output.shape)
+///       for (row, label) in labels.enumerated() { target[row * output.shape[1] + label] = 1 }
+///       let difference = try output - Variable(target)
+///       return mean(try difference * difference)
 ///     }
 public struct Loss: Sendable {
   public let name: String

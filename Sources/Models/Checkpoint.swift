@@ -47,7 +47,7 @@ extension Sequential {
     }
     var meta = metadata
     meta["format"] = Checkpoint.formatName
-    if meta[Sequential.modelConfigKey] == nil, let json = configJSON { meta[Sequential.modelConfigKey] = json }
+    if meta[Sequential.modelConfigKey] == nil, let json = try configJSON() { meta[Sequential.modelConfigKey] = json }
     meta["epoch"] = String(epoch)
     if let optimizer {
       let state = optimizer.state()

@@ -12,19 +12,26 @@ extension Sequential {
     let inner = layers.map(\.config)
     guard inner.allSatisfy({ $0 != nil }) else { return nil }
     var options: [String: ConfigValue] = ["name": .string(name)]
-    if isBuilt { options["input_shape"] = .numbers(inputShape.map(Double.init)) }
+    if isBuilt {
+      options["input_shape"] = .numbers(inputShape.map(Double.init))
+      // As a decimal string: a 64-bit seed does not fit a JSON number exactly.
+      options["seed"] = .string(String(seed))
+    }
     return LayerConfig(typeName, options, layers: inner.compactMap { $0 })
   }
 
-  /// The model a config describes, built for its input shape with weights drawn from `seed`.
+  /// The model a config describes, built for its input shape with weights drawn from the seed
+  /// it records (else `seed`).
   public convenience init(config: LayerConfig, seed: UInt64 = 0) throws {
     registerContainers()
     guard config.type == "Sequential" else {
       throw ModelError("a model config must be a Sequential, got \(config.type)")
     }
     let shape = try config.floats("input_shape").map { Int(exactly: $0) ?? 0 }
+    let savedSeed = config.options["seed"] == nil ? seed : UInt64(try config.string("seed"))
+    guard let savedSeed else { throw ModelError("a model config's seed must be a whole number") }
     try self.init(
-      inputShape: shape, layers: try (config.layers ?? []).map(LayerRegistry.make), seed: seed,
+      inputShape: shape, layers: try (config.layers ?? []).map(LayerRegistry.make), seed: savedSeed,
       name: try config.string("name"))
   }
 
@@ -50,11 +57,15 @@ extension Sequential {
   public static let modelConfigKey = "model_config"
 
   /// The config as one line of JSON, keys sorted; nil when there is none.
-  var configJSON: String? {
+  func configJSON() throws -> String? {
     guard let config else { return nil }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return (try? encoder.encode(config)).flatMap { String(data: $0, encoding: .utf8) }
+    do {
+      return String(decoding: try encoder.encode(config), as: UTF8.self)
+    } catch {
+      throw ModelError("the model's config cannot be saved: \(error)")
+    }
   }
 }
 
@@ -68,10 +79,15 @@ extension Residual {
 private func registerContainers() { _ = containersRegistered }
 
 private let containersRegistered: Void = {
-  LayerRegistry.register("Sequential") { c in
-    try Sequential(name: try c.string("name"), layers: try (c.layers ?? []).map(LayerRegistry.make))
+  // A type a user registered under these names first keeps its registration.
+  if !LayerRegistry.isRegistered("Sequential") {
+    LayerRegistry.register("Sequential") { c in
+      try Sequential(name: try c.string("name"), layers: try (c.layers ?? []).map(LayerRegistry.make))
+    }
   }
-  LayerRegistry.register("Residual") { c in
-    try Residual(layers: try (c.layers ?? []).map(LayerRegistry.make))
+  if !LayerRegistry.isRegistered("Residual") {
+    LayerRegistry.register("Residual") { c in
+      try Residual(layers: try (c.layers ?? []).map(LayerRegistry.make))
+    }
   }
 }()

@@ -32,8 +32,11 @@ public final class ProgressBar: TrainingObserver {
   }
 
   public func batchEnded(_ batch: Int, of batches: Int, loss: Double, accuracy: Double, seconds: Double) {
+    let batches = max(1, batches)
+    let batch = min(max(1, batch), batches)
     let done = batch == batches
-    let eta = "ETA: \(Int((seconds / Double(batch) * Double(batches - batch)).rounded()))s"
+    let remaining = seconds / Double(batch) * Double(batches - batch)
+    let eta = "ETA: \(remaining.isFinite ? Int(remaining.rounded()) : 0)s"
     let metrics = "loss: \(f4(loss)) - accuracy: \(f4(accuracy))"
     if interactive {
       guard done || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
@@ -44,12 +47,12 @@ public final class ProgressBar: TrainingObserver {
         String(repeating: "=", count: max(0, filled - (done ? 0 : 1))) + (done ? "" : ">")
         + String(repeating: ".", count: w - filled)
       let timing =
-        done ? "\(Int(seconds.rounded()))s \(Int((seconds / Double(batches) * 1000).rounded()))ms/step" : eta
+        done ? "\(whole(seconds))s \(whole(seconds / Double(batches) * 1000))ms/step" : eta
       write("\r\(pad(batch, batches))/\(batches) [\(bar)] - \(timing) - \(metrics)" + (done ? "" : "\u{1B}[K"))
     } else {
       let step = max(1, batches / 5)
       guard batch % step == 0 || done else { return }
-      write("\(pad(batch, batches))/\(batches) - \(done ? "\(Int(seconds.rounded()))s" : eta) - \(metrics)\n")
+      write("\(pad(batch, batches))/\(batches) - \(done ? "\(whole(seconds))s" : eta) - \(metrics)\n")
     }
   }
 
@@ -62,7 +65,7 @@ public final class ProgressBar: TrainingObserver {
     for (name, value) in (result.testMetrics ?? [:]).sorted(by: { $0.key < $1.key }) {
       line += " - test_\(name): \(f4(value))"
     }
-    write(line + " - \(Int(result.imagesPerSecond.rounded())) images/s\n")
+    write(line + " - \(whole(result.imagesPerSecond)) images/s\n")
   }
 
   private func pad(_ n: Int, _ total: Int) -> String {
@@ -71,4 +74,7 @@ public final class ProgressBar: TrainingObserver {
   }
 
   private func f4(_ x: Double) -> String { String(format: "%.4f", x) }
+
+  /// A non-negative whole number of x, 0 for what is not finite.
+  private func whole(_ x: Double) -> Int { x.isFinite && x > 0 && x < 1e15 ? Int(x.rounded()) : 0 }
 }

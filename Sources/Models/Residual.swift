@@ -26,7 +26,7 @@ public final class Residual: Layer {
   public func outputShape(for inputShape: [Int]) throws -> [Int] {
     let out = try block.outputShape(for: inputShape)
     guard out == inputShape else {
-      throw LayerError("Residual: the block maps \(inputShape) to \(out); it must keep the shape")
+      throw LayerError("the block maps \(inputShape) to \(out); it must keep the shape")
     }
     return out
   }
@@ -37,6 +37,7 @@ public final class Residual: Layer {
   }
 
   public func callAsFunction(_ x: Variable) throws -> Variable {
-    try x + block(x)
+    guard block.isBuilt else { throw LayerError("Residual is not built: use it inside a model with an input shape") }
+    return try x + block(x)
   }
 }

@@ -31,6 +31,9 @@ public final class Sequential: Layer {
   public let layers: [any Layer]
   /// Keras-style unique names: conv2d, conv2d_1, max_pooling2d, ...
   public let layerNames: [String]
+  /// The seed its weights were drawn from, when built by its own initialiser (0 for a block
+  /// built inside another model, whose draws come from that model's seed).
+  public private(set) var seed: UInt64 = 0
   /// The input shape it was built for (empty until built).
   public private(set) var inputShape: [Int] = []
   /// Each layer's output shape, without the batch axis (empty until built).
@@ -54,6 +57,7 @@ public final class Sequential: Layer {
       throw ModelError("input shape \(inputShape) must have positive sizes")
     }
     try self.init(name: name, layers: layers)
+    self.seed = seed
     var rng = SeededRandom(seed: seed)
     try build(inputShape: inputShape, rng: &rng)
   }
@@ -80,6 +84,8 @@ public final class Sequential: Layer {
   }
 
   public var typeName: String { "Sequential" }
+  /// A block is named by its own name inside the model that holds it, as in Keras.
+  public var defaultName: String { name }
 
   /// Builds every layer in turn for `inputShape`, drawing their weights from `rng`; once.
   public func build(inputShape: [Int], rng: inout SeededRandom) throws {
@@ -148,7 +154,9 @@ public final class Sequential: Layer {
   /// The forward pass on a batch [N] + inputShape. On a tape it records for training; on a
   /// plain variable it runs in inference mode. Pairs of layers in `fusions` run as one op.
   public func callAsFunction(_ x: Variable) throws -> Variable {
-    guard isBuilt else { throw ModelError("model '\(name)' is not built: give it an input shape") }
+    guard isBuilt else {
+      throw ModelError("model '\(name)' is not built: give it an input shape, or use it inside a model that has one")
+    }
     guard Array(x.shape.dropFirst()) == inputShape else {
       throw ModelError(
         "model '\(name)' expects inputs of shape (N, \(inputShape.map(String.init).joined(separator: ", "))), got \(x.shape)"

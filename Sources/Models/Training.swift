@@ -133,6 +133,12 @@ extension Sequential {
       throw ModelError("the data's examples are \(data.exampleShape), the model expects \(inputShape)")
     }
     guard initialEpoch >= 0 else { throw TrainingError.badOptions("initial epoch must not be negative") }
+    if let validation, validation.exampleShape != inputShape {
+      throw ModelError("the validation examples are \(validation.exampleShape), the model expects \(inputShape)")
+    }
+    if Set(metrics.map(\.name)).count != metrics.count {
+      throw TrainingError.badOptions("two compiled metrics have the same name: \(metrics.map(\.name))")
+    }
     let observers: [any TrainingObserver] = (verbose ? [ProgressBar()] : []) + (observer.map { [$0] } ?? [])
     let baseRate = optimizer.learningRate
     defer { optimizer.learningRate = baseRate }

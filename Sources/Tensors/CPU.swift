@@ -1,8 +1,9 @@
 import Foundation
 
-/// Which SIMD kernels the GEMM uses: the portable 6×8 kernel (Swift SIMD4 alone, any
-/// processor), the AVX2 + FMA 6×16 one, or the AVX-512 ones. The x86 kernels exist only in
-/// builds with the native flags (Package.swift). Chosen once from the processor's features
+/// Which SIMD kernels the GEMM uses: the portable 6×8 kernel (Swift SIMD4 alone), the AVX2 +
+/// FMA 6×16 one, or the AVX-512 ones. The x86 kernels exist only in builds with the native
+/// flags (Package.swift), which also compile everything else for AVX2 + FMA: such a build
+/// needs a processor that has them, whichever kernel runs. Chosen once from the processor's features
 /// (Linux `/proc/cpuinfo`, macOS `sysctl`): the best one the build and the processor have.
 /// `CNN_SIMD=portable|avx2|avx512` caps the choice. AVX2 and AVX-512 give bit-identical
 /// results; the portable kernel agrees with them to rounding.

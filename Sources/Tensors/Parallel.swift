@@ -16,6 +16,20 @@ package enum Threads {
   package static var available: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 }
 
+/// How many threads the framework computes on: all cores by default. Results do not depend
+/// on it (work is cut by shape, and every sum runs in a fixed order); fewer threads leave
+/// cores to other work, since helper threads poll briefly between parallel loops.
+public enum Parallelism {
+  /// Threads to use, at least 1.
+  public static var threads: Int {
+    get { Threads.count }
+    set { Threads.count = newValue }
+  }
+
+  /// The cores this process may run on.
+  public static var availableCores: Int { Threads.available }
+}
+
 /// Runs `body(chunk)` for every chunk in 0..<chunks on up to `Threads.count` threads: the
 /// calling thread and the helpers of `WorkerPool`. Each thread takes the next chunk not yet
 /// taken, so a thread that wakes late or runs slow does fewer; what a chunk computes never

@@ -4,14 +4,14 @@ import XCTest
 
 /// A layer written outside the package: y = x · scale + shift per channel (the last axis),
 /// both trainable, with its own forward and backward through `makeOutput`.
-final class ChannelScale: Layer {
+final class ScaleShift: Layer {
   let initial: Float
   private(set) var scale: Variable?
   private(set) var shift: Variable?
 
   init(initial: Float = 1) { self.initial = initial }
 
-  var typeName: String { "ChannelScale" }
+  var typeName: String { "ScaleShift" }
 
   var parameters: [Parameter] {
     guard let scale, let shift else { return [] }
@@ -21,18 +21,18 @@ final class ChannelScale: Layer {
   func outputShape(for inputShape: [Int]) throws -> [Int] { inputShape }
 
   func build(inputShape: [Int], rng: inout SeededRandom) throws {
-    guard let channels = inputShape.last else { throw LayerError("ChannelScale needs an input with channels") }
+    guard let channels = inputShape.last else { throw LayerError("ScaleShift needs an input with channels") }
     scale = Variable(Tensor(shape: [channels], repeating: initial), requiresGrad: true)
     shift = Variable(Tensor(zeros: [channels]), requiresGrad: true)
   }
 
   func callAsFunction(_ x: Variable) throws -> Variable {
-    guard let scale, let shift else { throw LayerError("ChannelScale is not built") }
+    guard let scale, let shift else { throw LayerError("ScaleShift is not built") }
     let c = scale.shape[0]
-    guard x.shape.last == c else { throw LayerError("ChannelScale expects \(c) channels, got \(x.shape)") }
+    guard x.shape.last == c else { throw LayerError("ScaleShift expects \(c) channels, got \(x.shape)") }
     let y = Tensor(uninitialized: x.shape)
     for i in 0..<y.count { y.data[i] = x.value.data[i] * scale.value.data[i % c] + shift.value.data[i % c] }
-    return makeOutput("channel_scale", y, inputs: [x, scale, shift]) { dy in
+    return makeOutput("scale_shift", y, inputs: [x, scale, shift]) { dy in
       let dx = Tensor(uninitialized: x.shape)
       let dScale = Tensor(zeros: [c])
       let dShift = Tensor(zeros: [c])
@@ -50,7 +50,7 @@ final class ChannelScale: Layer {
 
 final class CustomLayerTests: XCTestCase {
   func testCustomLayerGradients() throws {
-    let layer = ChannelScale(initial: 0.5)
+    let layer = ScaleShift(initial: 0.5)
     var rng = SeededRandom(seed: 1)
     try layer.build(inputShape: [3, 3, 4], rng: &rng)
     for p in layer.parameters { p.variable.value = randomTensor(p.variable.shape, seed: 7) }
@@ -75,9 +75,9 @@ final class CustomLayerTests: XCTestCase {
   }
 
   func testACustomLayerTrainsInAModelAndRestoresFromItsCheckpoint() throws {
-    LayerRegistry.register("ChannelScale") { ChannelScale(initial: try $0.float("initial")) }
+    LayerRegistry.register("ScaleShift") { ScaleShift(initial: try $0.float("initial")) }
     let model = try Sequential(inputShape: [6, 6, 1], seed: 1) {
-      ChannelScale(initial: 2)
+      ScaleShift(initial: 2)
       Conv2D(filters: 4, kernelSize: (3, 3), activation: .relu)
       Flatten()
       Dense(units: 2)
@@ -91,7 +91,7 @@ final class CustomLayerTests: XCTestCase {
     defer { try? FileManager.default.removeItem(atPath: path) }
     try model.save(to: path)
     let restored = try Sequential.restored(from: path)
-    XCTAssert(restored.layers[0] is ChannelScale)
+    XCTAssert(restored.layers[0] is ScaleShift)
     XCTAssertEqual(try restored.evaluate(data).accuracy, try model.evaluate(data).accuracy)
     XCTAssertEqual(try restored.predict(data.inputs).scalars, try model.predict(data.inputs).scalars)
   }

@@ -64,8 +64,8 @@ struct GEMMBlocks {
     let mc = min(rows, m - ic)
     let (cBase, ldcOut) = cOut ?? (c, ldc)
     let fullRows = packedAll == nil ? mc - mc % gemmMR : mc
-    // Full panels of A are read in place; only the last partial panel is packed, into
-    // scratch asked for only then (packing every panel per row block is no faster here).
+    // Full panels of A are read in place (the kernels take any row or column stride); only
+    // the last partial panel is packed, zero-padded, into scratch asked for only then.
     let packedA = fullRows < mc ? Scratch.buffer(.packedA, count: gemmMR * kc0) : nil
     // Where panel `ir` of A starts, and its row and column strides; `allBlock` is the current
     // k-block of `packedAll`.

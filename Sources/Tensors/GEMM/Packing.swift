@@ -94,8 +94,8 @@ func packA(
     let h = min(gemmMR, mc - i0)
     if transA {
       // Row p of op(A)ᵀ holds the panel's h values side by side. A panel short of rows is
-      // zeroed in one go first: zeroing its few slots per p compiled to a memset call per p,
-      // which with the copying took a third of conv1's weight gradient (m = 27).
+      // zeroed in one go first, rather than its few slots per p, which compiles to a memset
+      // call per p.
       if h < gemmMR { out.update(repeating: 0, count: kc * gemmMR) }
       for p in 0..<kc {
         let src = a + p * lda + i0
