@@ -103,20 +103,13 @@ struct GEMMBlocks {
         let (left, bStride) = bPanel(jp)
         var ir = 0
         switch kernel {
-        case .portable:
+        case .portable, .avx2:
           let nr = min(nrMax, n - jr)
+          let run = kernel == .avx2 ? microKernel6x16 : microKernel6x8
           while ir < mc {
             let (ap, rs, cs) = aPanel(aBase, allBlock, kc, ir)
             let cTile = cBase + (ic + ir) * ldcOut + jr
-            microKernel6x8(kc, ap, rs, cs, left, bStride, cTile, ldcOut, add, min(gemmMR, mc - ir), nr)
-            ir += gemmMR
-          }
-        case .avx2:
-          let nr = min(nrMax, n - jr)
-          while ir < mc {
-            let (ap, rs, cs) = aPanel(aBase, allBlock, kc, ir)
-            let cTile = cBase + (ic + ir) * ldcOut + jr
-            microKernel6x16(kc, ap, rs, cs, left, bStride, cTile, ldcOut, add, min(gemmMR, mc - ir), nr)
+            run(kc, ap, rs, cs, left, bStride, cTile, ldcOut, add, min(gemmMR, mc - ir), nr)
             ir += gemmMR
           }
         case .avx512:

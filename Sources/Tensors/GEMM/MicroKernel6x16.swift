@@ -107,14 +107,24 @@ func microKernel6x16(
     t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11; t[4] = c20; t[5] = c21
     t[6] = c30; t[7] = c31; t[8] = c40; t[9] = c41; t[10] = c50; t[11] = c51
     let f = UnsafeRawPointer(t.baseAddress!).assumingMemoryBound(to: Float.self)
-    for r in 0..<mr {
-      let row = c + r * ldc
-      let src = f + r * 16
-      if accumulate {
-        for j in 0..<nr { row[j] += src[j] }
-      } else {
-        for j in 0..<nr { row[j] = src[j] }
-      }
+    writeTile(f, width: 16, c, ldc, accumulate, mr, nr)
+  }
+}
+
+/// Writes (or adds) the top-left mr×nr of a tile held row by row, `width` floats a row, into
+/// C: the edge tiles of the micro-kernels.
+@inline(__always)
+func writeTile(
+  _ tile: UnsafePointer<Float>, width: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool,
+  _ mr: Int, _ nr: Int
+) {
+  for r in 0..<mr {
+    let row = c + r * ldc
+    let src = tile + r * width
+    if accumulate {
+      for j in 0..<nr { row[j] += src[j] }
+    } else {
+      for j in 0..<nr { row[j] = src[j] }
     }
   }
 }

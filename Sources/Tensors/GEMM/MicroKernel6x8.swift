@@ -39,15 +39,7 @@ func microKernel6x8(
     (t[0], t[1], t[2], t[3], t[4], t[5]) = (acc.0, acc.1, acc.2, acc.3, acc.4, acc.5)
     (t[6], t[7], t[8], t[9], t[10], t[11]) = (acc.6, acc.7, acc.8, acc.9, acc.10, acc.11)
     let f = UnsafeRawPointer(t.baseAddress!).assumingMemoryBound(to: Float.self)
-    for r in 0..<mr {
-      let row = c + r * ldc
-      let src = f + r * 8
-      if accumulate {
-        for j in 0..<nr { row[j] += src[j] }
-      } else {
-        for j in 0..<nr { row[j] = src[j] }
-      }
-    }
+    writeTile(f, width: 8, c, ldc, accumulate, mr, nr)
   }
 }
 
