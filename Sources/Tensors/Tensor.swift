@@ -19,7 +19,9 @@ package final class TensorStorage: @unchecked Sendable {
 }
 
 /// Freed tensor buffers, by element count, up to `capacityBytes` in all; beyond that they
-/// are released to the system.
+/// are released to the system. A training step frees and allocates the same sizes every
+/// step, so with the pool large enough to hold one step's buffers, no step after the first
+/// asks the system for memory (whose fresh pages the kernel must zero on first touch).
 package enum StoragePool {
   private static let lock = NSLock()
   nonisolated(unsafe) private static var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
@@ -27,7 +29,9 @@ package enum StoragePool {
   /// Only buffers of at least this many elements are pooled; smaller ones are cheap to
   /// allocate. (GEMM's per-task edge panels, 6×KC, are just above it.)
   static let minimumCount = 256
-  package static let capacityBytes = 96 << 20
+  /// An eighth of the machine's memory, at least 96 MiB: room for the activations of a wide
+  /// network at batch 1024, without holding more than the step's own peak in steady state.
+  package static let capacityBytes = max(96 << 20, Int(ProcessInfo.processInfo.physicalMemory / 8))
 
   static func take(_ count: Int) -> UnsafeMutablePointer<Float> {
     if count >= minimumCount {
