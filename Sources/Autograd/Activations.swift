@@ -21,29 +21,109 @@ func applyUnfused(_ activation: Activation, _ out: Variable) -> Variable {
 
 // MARK: GELU
 
-/// GELU, exact (erf-based, PyTorch's default): y = x · Φ(x) = x/2 · (1 + erf(x/√2)); its
-/// derivative Φ(x) + x · φ(x), φ(x) = exp(−x²/2)/√(2π).
+/// GELU, erf-based (PyTorch's default, not its tanh approximation): y = x · Φ(x) =
+/// x/2 · (1 + erf(x/√2)); its derivative Φ(x) + x · φ(x), φ(x) = exp(−x²/2)/√(2π). Computed
+/// eight lanes at a time by `geluLanes`, with Φ within 1.5e-7 of its exact value (checked
+/// against `geluReference`, which uses the C library's erf).
 public func gelu(_ x: Variable) -> Variable {
   let y = Tensor(uninitialized: x.shape)
   let (xp, yp, n) = (x.value.data, y.data, x.value.count)
-  parallelFor((n + 4095) / 4096) { chunk in
-    for i in (chunk * 4096)..<Swift.min(n, (chunk + 1) * 4096) {
-      yp[i] = 0.5 * xp[i] * (1 + erff(xp[i] * 0.707_106_77))
-    }
+  forEachLanes(n) { i, count in
+    let v = loadLanes(xp + i, count)
+    storeLanes(v * geluLanes(v).cdf, yp + i, count)
   }
   return makeOutput("gelu", y, inputs: [x]) { dy in
     let dx = Tensor(uninitialized: dy.shape)
-    let (dyp, dxp, xv) = (dy.data, dx.data, x.value.data)
-    parallelFor((n + 4095) / 4096) { chunk in
-      for i in (chunk * 4096)..<Swift.min(n, (chunk + 1) * 4096) {
-        let v = xv[i]
-        let cdf = 0.5 * (1 + erff(v * 0.707_106_77))
-        let pdf = expf(-0.5 * v * v) * 0.398_942_28
-        dxp[i] = dyp[i] * (cdf + v * pdf)
-      }
+    let (dyp, dxp) = (dy.data, dx.data)
+    forEachLanes(n) { i, count in
+      let v = loadLanes(xp + i, count)
+      let (cdf, pdf) = geluLanes(v)
+      storeLanes(loadLanes(dyp + i, count) * (cdf + v * pdf), dxp + i, count)
     }
     return [dx]
   }
+}
+
+/// The plain twin of `gelu`'s kernel: (y, dy/dx) at x, from the C library's erf and exp.
+package func geluReference(_ x: Float) -> (y: Float, derivative: Float) {
+  let cdf = 0.5 * (1 + erff(x * 0.707_106_77))
+  let pdf = expf(-0.5 * x * x) * 0.398_942_28
+  return (x * cdf, cdf + x * pdf)
+}
+
+typealias Lanes = SIMD8<Float>
+
+/// Φ(x) and φ(x) for eight values. Φ from erf by Abramowitz and Stegun's 7.1.26:
+/// erfc(z) ≈ t·(a1 + t·(a2 + t·(a3 + t·(a4 + t·a5))))·exp(−z²), t = 1/(1 + p·z), for z =
+/// |x|/√2 ≥ 0, within 1.5e-7; Φ = erfc(z)/2 below 0 and 1 − erfc(z)/2 above. exp(−z²) =
+/// exp(−x²/2) serves φ too.
+@inline(__always)
+func geluLanes(_ x: Lanes) -> (cdf: Lanes, pdf: Lanes) {
+  let magnitude = unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: Lanes.self)
+  let z = magnitude * 0.707_106_77
+  let t = 1 / (1 + 0.327_591_1 * z)
+  var poly = Lanes(repeating: 1.061_405_429)
+  poly = poly * t - 1.453_152_027
+  poly = poly * t + 1.421_413_741
+  poly = poly * t - 0.284_496_736
+  poly = poly * t + 0.254_829_592
+  let gauss = expNonPositive(Lanes() - z * z)
+  let halfErfc = 0.5 * (poly * t * gauss)
+  let cdf = halfErfc.replacing(with: 1 - halfErfc, where: x .>= 0)
+  return (cdf, gauss * 0.398_942_28)
+}
+
+/// exp(x) for x ≤ 0 (0 below −87, where it would be subnormal): x = n·ln 2 + r with |r| ≤ ln 2 / 2, exp(r)
+/// by its Taylor polynomial of degree 6 (relative error below 2e-7), times 2ⁿ built in the
+/// exponent bits.
+@inline(__always)
+func expNonPositive(_ x: Lanes) -> Lanes {
+  let xc = x.replacing(with: -87, where: x .< -87)
+  // Adding 1.5·2²³ rounds to a whole number (the float's unit in the last place is 1), which
+  // then sits in the low bits of the sum: n and 2ⁿ without a conversion instruction.
+  let shifted = xc * 1.442_695_04 + 12_582_912
+  let n = shifted - 12_582_912
+  let r = (xc - n * 0.693_145_75) - n * 1.428_606_8e-6
+  var p = Lanes(repeating: 1.0 / 720)
+  p = p * r + 1.0 / 120
+  p = p * r + 1.0 / 24
+  p = p * r + 1.0 / 6
+  p = p * r + 0.5
+  p = p * r + 1
+  p = p * r + 1
+  let bits = (unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- (0x4B40_0000 - 127)) &<< 23
+  return (p * unsafeBitCast(bits, to: Lanes.self)).replacing(with: 0, where: x .< -87)
+}
+
+/// Runs `body(i, count)` over 0..<n in pieces of eight lanes (the last may be shorter), in
+/// parallel chunks of 4096 values.
+@inline(__always)
+func forEachLanes(_ n: Int, _ body: (Int, Int) -> Void) {
+  parallelFor((n + 4095) / 4096) { chunk in
+    var i = chunk * 4096
+    let end = Swift.min(n, i + 4096)
+    while i < end {
+      body(i, Swift.min(8, end - i))
+      i += 8
+    }
+  }
+}
+
+@inline(__always)
+func loadLanes(_ p: UnsafePointer<Float>, _ count: Int) -> Lanes {
+  if count == 8 { return UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
+  var v = Lanes()
+  for j in 0..<count { v[j] = p[j] }
+  return v
+}
+
+@inline(__always)
+func storeLanes(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+  if count == 8 {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
+    return
+  }
+  for j in 0..<count { p[j] = v[j] }
 }
 
 // MARK: ReLU
