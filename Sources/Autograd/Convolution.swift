@@ -12,11 +12,16 @@ import Tensors
 // thread count. `conv2dMaxPool` also pools each chunk while it is in cache.
 
 /// The images of a batch in chunks whose im2col rows take at most about 512 KiB, so that a
-/// chunk stays in a core's L2 cache. The number of chunks is a multiple of 4 (at most the
-/// batch), so 1, 2 or 4 threads share them evenly; it depends on the shape alone.
-package func imageChunks(batch: Int, bytesPerImage: Int) -> [Range<Int>] {
+/// chunk stays in a core's L2 cache, but of at least `minimumRows` rows (wide layers on small
+/// images: fewer rows would make each chunk's products too thin to run near the peak). The
+/// number of chunks is a multiple of 4 (at most the batch), so 1, 2 or 4 threads share them
+/// evenly; it depends on the shape alone.
+package func imageChunks(batch: Int, bytesPerImage: Int, rowsPerImage: Int = 1, minimumRows: Int = 1)
+  -> [Range<Int>]
+{
   guard batch > 0 else { return [] }
-  let perChunk = max(1, (512 << 10) / max(1, bytesPerImage))
+  let fewest = (minimumRows + max(1, rowsPerImage) - 1) / max(1, rowsPerImage)
+  let perChunk = max(1, fewest, (512 << 10) / max(1, bytesPerImage))
   let count = min(batch, ((batch + perChunk - 1) / perChunk + 3) / 4 * 4)
   return (0..<count).map { i in (i * batch / count)..<((i + 1) * batch / count) }
 }
@@ -75,7 +80,14 @@ private func convolution(
   let direct = ks[0] == 1 && ks[1] == 1 && strides == (1, 1) && g.padTop == 0 && g.padLeft == 0
   // Floats per im2col row: k, or more for rows padded to whole vectors (see `im2colRowLength`).
   let colStride = direct ? k : im2colRowLength(g)
-  let chunks = imageChunks(batch: g.batch, bytesPerImage: rowsPerImage * k * 4)
+  let chunks = imageChunks(
+    batch: g.batch, bytesPerImage: rowsPerImage * k * 4, rowsPerImage: rowsPerImage, minimumRows: 256)
+  // The kernel gradient is summed per group of consecutive chunks, each group's chunks in
+  // order into its own partial sum: at most 16 partial kernels whatever the batch (a chunk
+  // each up to 16 chunks), and, as the groups depend on the shape alone, the same sums with
+  // any thread count.
+  let groups = min(chunks.count, 16)
+  let groupChunks = (0..<groups).map { (chunks.count * $0 / groups)..<(chunks.count * ($0 + 1) / groups) }
   let relu = activation == .relu
   // The pooling after it, if any: over the convolution's output, per image.
   let pool =
@@ -126,8 +138,8 @@ private func convolution(
     let (yp, dyp) = (y.data, dy.data)
     let dx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
     let dxp = dx?.data
-    // Per-chunk kernel and bias gradients, added in chunk order below.
-    let kernelParts = TensorStorage(count: chunks.count * k * filters, zeroed: false)
+    // Per-group kernel and per-chunk bias gradients, added in order below.
+    let kernelParts = TensorStorage(count: groups * k * filters, zeroed: false)
     let biasParts = TensorStorage(count: bias == nil ? 0 : chunks.count * filters, zeroed: false)
     // The kernel transposed once, [filters, k], for the input gradient dZ·kernelᵀ: the chunks
     // then read it as it is, where packing it transposed in every chunk took a few percent.
@@ -136,7 +148,9 @@ private func convolution(
     // All three stay out of the storage pool until the chunks are done and summed.
     defer { withExtendedLifetime((kernelParts, biasParts, kernelT)) {} }
     let (kp, bpp, ktp) = (kernelParts.pointer, biasParts.pointer, kernelT.pointer)
-    parallelFor(chunks.count) { ci in
+    /// Chunk `ci`'s part of the backward pass, its kernel gradient added into `kernelSum`
+    /// (or written there when it is the group's first chunk).
+    func backwardChunk(_ ci: Int, _ kernelSum: UnsafeMutablePointer<Float>, first isFirst: Bool) {
       let images = chunks[ci]
       let rows = images.count * rowsPerImage
       let first = images.lowerBound * rowsPerImage * filters
@@ -158,7 +172,7 @@ private func convolution(
       let col = unfold(images, scratch)
       gemm(
         m: k, n: filters, k: rows, a: col, lda: colStride, transA: true, b: dz, ldb: filters, transB: false,
-        c: kp + ci * k * filters, ldc: filters, accumulate: false, parallel: false)
+        c: kernelSum, ldc: filters, accumulate: !isFirst, parallel: false)
       guard let dxp else { return }
       let dxChunk = dxp + images.lowerBound * imageSize
       // The input gradient: straight into dx for a 1x1 kernel, else via col2im (reusing the
@@ -171,8 +185,11 @@ private func convolution(
       dxChunk.update(repeating: 0, count: images.count * imageSize)
       col2im(dcol, g, dxp, images: images)
     }
+    parallelFor(groups) { gi in
+      for ci in groupChunks[gi] { backwardChunk(ci, kp + gi * k * filters, first: ci == groupChunks[gi].lowerBound) }
+    }
     let dKernel = Tensor(uninitialized: ks)
-    sumRowsInParallel(kp, rows: chunks.count, n: k * filters, into: dKernel.data)
+    sumRowsInParallel(kp, rows: groups, n: k * filters, into: dKernel.data)
     var dBias: Tensor?
     if bias != nil {
       let d = Tensor(uninitialized: [filters])

@@ -22,6 +22,56 @@ final class ConvolutionTests: XCTestCase {
     }
     XCTAssertEqual(imageChunks(batch: 32, bytesPerImage: 194_688).count, 16, "the seed model's conv2: 2 images each")
     XCTAssertEqual(imageChunks(batch: -3, bytesPerImage: 100), [], "no images, no chunks")
+    // A wide layer on small images: at least 256 rows a chunk (4 images of 8×8), not 1 image.
+    let wide = imageChunks(batch: 1024, bytesPerImage: 64 * 2304 * 4, rowsPerImage: 64, minimumRows: 256)
+    XCTAssertEqual(wide.count, 256)
+    XCTAssert(wide.allSatisfy { $0.count == 4 })
+  }
+
+  /// With many chunks, summed in 16 groups: the kernel and bias gradients match the plain
+  /// sums over the whole batch, and are bit-identical with 1 and 2 threads.
+  func testKernelGradientOverManyChunks() throws {
+    var rng = SeededRandom(seed: 5)
+    // 8×8 images, 64 → 32 channels, 3×3 same: 4 images a chunk (256 rows), 24 chunks, 16 groups.
+    let (n, h, w, c, f) = (96, 8, 8, 64, 32)
+    let x = Tensor(zeros: [n, h, w, c])
+    let kernel = Tensor(zeros: [3, 3, c, f])
+    let weights = Tensor(zeros: [n, h, w, f])
+    for t in [x, kernel, weights] { for i in 0..<t.count { t[i] = rng.uniform(-1, 1) } }
+    func gradients(threads: Int) throws -> (Tensor, Tensor) {
+      let saved = Threads.count
+      Threads.count = threads
+      defer { Threads.count = saved }
+      let tape = Tape()
+      let kv = Variable(kernel.copy(), requiresGrad: true)
+      let bv = Variable(Tensor(zeros: [f]), requiresGrad: true)
+      let y = try conv2d(tape.input(x, requiresGrad: false), kernel: kv, bias: bv, padding: .same)
+      try tape.backward(try weightedSum(y, weights: weights))
+      return (kv.grad!, bv.grad!)
+    }
+    XCTAssertEqual(
+      imageChunks(batch: n, bytesPerImage: h * w * 9 * c * 4, rowsPerImage: h * w, minimumRows: 256).count, 24)
+    let (dk1, db1) = try gradients(threads: 1)
+    let (dk2, db2) = try gradients(threads: 2)
+    XCTAssertEqual(dk1.scalars, dk2.scalars)
+    XCTAssertEqual(db1.scalars, db2.scalars)
+    // dK = im2col(x)ᵀ · dY over the whole batch in one plain product; dB = column sums of dY.
+    let g = try WindowGeometry(
+      batch: n, height: h, width: w, channels: c, window: (3, 3), strides: (1, 1), padding: .same)
+    let rows = n * h * w
+    let k = 9 * c
+    let col = Tensor(zeros: [rows, k])
+    im2col(x.data, g, col.data)
+    let expected = Tensor(zeros: [k, f])
+    gemmReference(
+      m: k, n: f, k: rows, a: col.data, lda: k, transA: true, b: weights.data, ldb: f, transB: false,
+      c: expected.data, ldc: f, accumulate: false)
+    for i in 0..<expected.count { XCTAssertEqual(dk1[i], expected[i], accuracy: 1e-3 * max(1, abs(expected[i]))) }
+    for j in 0..<f {
+      var s: Float = 0
+      for r in 0..<rows { s += weights[r * f + j] }
+      XCTAssertEqual(db1[j], s, accuracy: 1e-3)
+    }
   }
 
   /// The chunked convolution matches the direct reference on a batch split into uneven chunks.
