@@ -31,7 +31,15 @@ public func conv2d(
   _ x: Variable, kernel: Variable, bias: Variable?, strides: (Int, Int) = (1, 1),
   padding: Padding = .valid, activation: Activation = .linear
 ) throws -> Variable {
-  try convolution(x, kernel, bias, strides, padding, activation, poolAfter: false)
+  try convolution(x, kernel, bias, strides, padding, activation, poolAfter: false, algorithm: nil)
+}
+
+/// `conv2d` by the given algorithm (nil: by `ConvolutionAlgorithm.choose`), for tests and benchmarks.
+package func conv2d(
+  _ x: Variable, kernel: Variable, bias: Variable?, strides: (Int, Int) = (1, 1),
+  padding: Padding = .valid, activation: Activation = .linear, algorithm: ConvolutionAlgorithm?
+) throws -> Variable {
+  try convolution(x, kernel, bias, strides, padding, activation, poolAfter: false, algorithm: algorithm)
 }
 
 /// Whether `conv2dMaxPool` can take a convolution with this many filters and activation:
@@ -47,19 +55,19 @@ package func canFuseMaxPool(filters: Int, activation: Activation) -> Bool {
 /// no full-size gradient in between. Requires `canFuseMaxPool`.
 package func conv2dMaxPool(
   _ x: Variable, kernel: Variable, bias: Variable?, strides: (Int, Int) = (1, 1),
-  padding: Padding = .valid, activation: Activation = .linear
+  padding: Padding = .valid, activation: Activation = .linear, algorithm: ConvolutionAlgorithm? = nil
 ) throws -> Variable {
   guard kernel.shape.count == 4, canFuseMaxPool(filters: kernel.shape[3], activation: activation) else {
     throw ShapeError(
       "conv2dMaxPool needs filters in multiples of 8 and a linear or ReLU activation, got kernel \(kernel.shape) and \(activation)"
     )
   }
-  return try convolution(x, kernel, bias, strides, padding, activation, poolAfter: true)
+  return try convolution(x, kernel, bias, strides, padding, activation, poolAfter: true, algorithm: algorithm)
 }
 
 private func convolution(
   _ x: Variable, _ kernel: Variable, _ bias: Variable?, _ strides: (Int, Int), _ padding: Padding,
-  _ activation: Activation, poolAfter: Bool
+  _ activation: Activation, poolAfter: Bool, algorithm: ConvolutionAlgorithm?
 ) throws -> Variable {
   let ks = kernel.shape
   guard x.shape.count == 4 else { throw ShapeError("conv2d expects an NHWC input, got shape \(x.shape)") }
@@ -80,13 +88,23 @@ private func convolution(
   let direct = ks[0] == 1 && ks[1] == 1 && strides == (1, 1) && g.padTop == 0 && g.padLeft == 0
   // Floats per im2col row: k, or more for rows padded to whole vectors (see `im2colRowLength`).
   let colStride = direct ? k : im2colRowLength(g)
-  let chunks = imageChunks(
-    batch: g.batch, bytesPerImage: rowsPerImage * k * 4, rowsPerImage: rowsPerImage, minimumRows: 256)
+  var winograd: WinogradConvolution?
+  if case .winograd(let tile) = algorithm ?? ConvolutionAlgorithm.choose(g, filters: filters) {
+    winograd = WinogradConvolution(g, filters: filters, tile: tile)
+  }
+  let chunks =
+    winograd.map {
+      imageChunks(
+        batch: g.batch, bytesPerImage: $0.tilesPerImage * $0.points * max(ks[2], filters) * 4,
+        rowsPerImage: $0.tilesPerImage, minimumRows: 256)
+    }
+    ?? imageChunks(batch: g.batch, bytesPerImage: rowsPerImage * k * 4, rowsPerImage: rowsPerImage, minimumRows: 256)
   // The kernel gradient is summed per group of consecutive chunks, each group's chunks in
   // order into its own partial sum: at most 16 partial kernels whatever the batch (a chunk
-  // each up to 16 chunks), and, as the groups depend on the shape alone, the same sums with
-  // any thread count.
-  let groups = min(chunks.count, 16)
+  // each up to 16 chunks; 8 of the 4× larger Winograd ones), and, as the groups depend on
+  // the shape alone, the same sums with any thread count.
+  let groups = min(chunks.count, winograd == nil ? 16 : 8)
+  let partSize = winograd.map { $0.points * ks[2] * filters } ?? k * filters
   let groupChunks = (0..<groups).map { (chunks.count * $0 / groups)..<(chunks.count * ($0 + 1) / groups) }
   let relu = activation == .relu
   // The pooling after it, if any: over the convolution's output, per image.
@@ -113,14 +131,19 @@ private func convolution(
   var inputs = [x, kernel]
   if let bias { inputs.append(bias) }
   let winners = pool != nil && willRecord(inputs) ? TensorStorage(count: y.count, zeroed: false) : nil
+  let transformedKernel = winograd?.transformedKernel(wp)
   parallelFor(chunks.count) { ci in
     let images = chunks[ci]
     let rows = images.count * rowsPerImage
-    let col = unfold(images, direct ? nil : Scratch.buffer(.columns, count: rows * colStride))
     let out = pool != nil ? Scratch.buffer(.output, count: rows * filters) : yp + images.lowerBound * convSize
-    gemm(
-      m: rows, n: filters, k: k, a: col, lda: colStride, transA: false, b: wp, ldb: filters, transB: false, c: out,
-      ldc: filters, accumulate: false, parallel: false)
+    if let winograd, let transformedKernel {
+      winograd.forward(xp, images: images, kernel: transformedKernel.pointer, into: out)
+    } else {
+      let col = unfold(images, direct ? nil : Scratch.buffer(.columns, count: rows * colStride))
+      gemm(
+        m: rows, n: filters, k: k, a: col, lda: colStride, transA: false, b: wp, ldb: filters, transB: false,
+        c: out, ldc: filters, accumulate: false, parallel: false)
+    }
     if let pool {
       // Bias and ReLU applied as the pooling reads each cell: one pass over the rows, not two.
       for n in images {
@@ -139,12 +162,20 @@ private func convolution(
     let dx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
     let dxp = dx?.data
     // Per-group kernel and per-chunk bias gradients, added in order below.
-    let kernelParts = TensorStorage(count: groups * k * filters, zeroed: false)
+    let kernelParts = TensorStorage(count: groups * partSize, zeroed: false)
     let biasParts = TensorStorage(count: bias == nil ? 0 : chunks.count * filters, zeroed: false)
-    // The kernel transposed once, [filters, k], for the input gradient dZ·kernelᵀ: the chunks
-    // then read it as it is, where packing it transposed in every chunk took a few percent.
-    let kernelT = TensorStorage(count: dx == nil ? 0 : k * filters, zeroed: false)
-    if dx != nil { transpose(wp, rows: k, cols: filters, into: kernelT.pointer) }
+    // The kernel transposed once, [filters, k] (or each Winograd point's [filters, channels]),
+    // for the input gradient dZ·kernelᵀ: the chunks then read it as it is, where packing it
+    // transposed in every chunk took a few percent.
+    var kernelT = TensorStorage(count: 0)
+    if dx != nil {
+      if let winograd, let transformedKernel {
+        kernelT = winograd.transposedKernel(transformedKernel.pointer)
+      } else {
+        kernelT = TensorStorage(count: k * filters, zeroed: false)
+        transpose(wp, rows: k, cols: filters, into: kernelT.pointer)
+      }
+    }
     // All three stay out of the storage pool until the chunks are done and summed.
     defer { withExtendedLifetime((kernelParts, biasParts, kernelT)) {} }
     let (kp, bpp, ktp) = (kernelParts.pointer, biasParts.pointer, kernelT.pointer)
@@ -168,6 +199,12 @@ private func convolution(
         reluBackward(yp + first, dyp + first, dzScratch, rows * filters)
       }
       if bias != nil { sumRows(dz, rows: rows, n: filters, into: bpp + ci * filters) }
+      if let winograd {
+        winograd.backward(
+          xp, images: images, dz: dz, kernelT: dxp == nil ? nil : UnsafePointer(ktp), kernelGradient: kernelSum,
+          accumulate: !isFirst, dx: dxp.map { $0 + images.lowerBound * imageSize })
+        return
+      }
       let scratch = direct ? nil : Scratch.buffer(.columns, count: rows * colStride)
       let col = unfold(images, scratch)
       gemm(
@@ -186,10 +223,16 @@ private func convolution(
       col2im(dcol, g, dxp, images: images)
     }
     parallelFor(groups) { gi in
-      for ci in groupChunks[gi] { backwardChunk(ci, kp + gi * k * filters, first: ci == groupChunks[gi].lowerBound) }
+      for ci in groupChunks[gi] { backwardChunk(ci, kp + gi * partSize, first: ci == groupChunks[gi].lowerBound) }
     }
     let dKernel = Tensor(uninitialized: ks)
-    sumRowsInParallel(kp, rows: groups, n: k * filters, into: dKernel.data)
+    if let winograd {
+      let sum = TensorStorage(count: partSize, zeroed: false)
+      sumRowsInParallel(kp, rows: groups, n: partSize, into: sum.pointer)
+      winograd.kernelGradient(sum.pointer, into: dKernel.data)
+    } else {
+      sumRowsInParallel(kp, rows: groups, n: k * filters, into: dKernel.data)
+    }
     var dBias: Tensor?
     if bias != nil {
       let d = Tensor(uninitialized: [filters])

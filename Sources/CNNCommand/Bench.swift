@@ -20,13 +20,23 @@ let benchHelp = """
   With --model NAME (fast93, fast94, seed, tiny) it measures that model instead: the probe,
   then training steps on random images at --batch-size (default 1024), with images/s, the
   GFLOP/s and fraction of the probe peak of its convolutions and dense layers, the share of
-  the threads' time spent in GEMMs, and peak resident memory.
+  the threads' time spent in GEMMs, and peak resident memory. The model's GFLOP/s count
+  a direct convolution's FLOPs, also where a layer runs by Winograd's algorithm.
+
+  With --convolutions it times the fast recipe's 3x3 convolution shapes at --batch-size
+  (default 1024) by the direct path and by Winograd F(2x2,3x3) and F(4x4,3x3): effective
+  GFLOP/s (direct FLOPs over the time) of the forward pass, the weight gradient and the
+  input gradient, each the best of --steps (default 3), and each Winograd output's error
+  against the direct one. Convolutions pick their algorithm by a rule (README, "Speed");
+  CNN_CONV=direct, f2 or f4 overrides it.
 
   options:
     --threads N      threads for GEMM and the model, 1 to the number of cores (default: all)
-    --steps N        steps timed per batch size, in 5 windows (default 100; with --model 5)
+    --steps N        steps timed per batch size, in 5 windows (default 100; with --model
+                     5, with --convolutions 3)
     --model NAME     a zoo model to time instead of the seed model and the GEMM shapes
-    --batch-size N   with --model: images per step (default 1024)
+    --convolutions   time the fast recipe's convolution shapes instead
+    --batch-size N   with --model or --convolutions: images per step (default 1024)
   """
 
 /// FLOPs of one image through the seed model: forward, and training (forward, weight
@@ -36,23 +46,30 @@ let seedForwardFLOP: Double = conv1FLOP + 2 * 13 * 13 * 64 * 288 + 2 * 2304 * 64
 let seedTrainFLOP: Double = 3 * seedForwardFLOP - conv1FLOP
 
 func runBench(_ raw: [String]) throws -> Int32 {
-  let args = try Arguments(raw, options: ["threads", "steps", "model", "batch-size"], flags: [])
+  let args = try Arguments(raw, options: ["threads", "steps", "model", "batch-size"], flags: ["convolutions"])
   let threads = try args.threads()
-  let steps = try args.int("steps", default: args.string("model") == nil ? 100 : 5, in: 1...100_000)
-  if args.string("model") != nil {
-    let name = try args.model()
+  if args.flag("convolutions") && args.string("model") != nil {
+    throw UsageError("--convolutions and --model are separate benchmarks; give one")
+  }
+  let focused = args.string("model") != nil || args.flag("convolutions")
+  let steps = try args.int("steps", default: focused ? (args.flag("convolutions") ? 3 : 5) : 100, in: 1...100_000)
+  if focused {
     let batch = try args.int("batch-size", default: 1024, in: 1...65_536)
     Threads.count = threads
     let kernel = SIMDKernel.current
     let peak = (0..<3).map { _ in fmaProbePeak(threads: threads, kernel: kernel) }.max()!
     print(String(format: "cnn bench: %@ kernels, %d threads, probe peak %.1f GFLOP/s", "\(kernel)", threads, peak))
-    try runModelBench(name, batch: batch, steps: steps, peak: peak)
+    if args.flag("convolutions") {
+      try runConvolutionBench(batch: batch, steps: steps, peak: peak)
+    } else {
+      try runModelBench(args.model(), batch: batch, steps: steps, peak: peak)
+    }
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     print(String(format: "\npeak resident memory: %.0f MB", Double(usage.ru_maxrss) / 1024))
     return 0
   }
-  if args.string("batch-size") != nil { throw UsageError("--batch-size goes with --model") }
+  if args.string("batch-size") != nil { throw UsageError("--batch-size goes with --model or --convolutions") }
 
   let kernel = SIMDKernel.current
   print("cnn bench: \(Threads.available) cores available, using \(threads) threads, \(kernel) kernels")

@@ -1,0 +1,219 @@
+// A 3×3, stride-1 convolution over NHWC by Winograd's F(m×m, 3×3) (see Transforms.swift),
+// worked on chunks of images like the direct path. Layouts, for a chunk of T tiles (tiles in
+// image, tile-row, tile-column order) and ξ the α² points of a transformed tile:
+//   V  [T, α², in]   the input tiles, Bᵀ d B
+//   U  [α², in, out] the kernel, G g Gᵀ
+//   M  [T, α², out]  the products V[:, ξ, :] · U[ξ], one GEMM per ξ
+//   Y  = Aᵀ M A, written into the chunk's convolution rows.
+// Backward, from the convolution's row gradient dZ: dM = A dZ Aᵀ (the output transform's
+// adjoint), the kernel gradient dU[ξ] += V[:, ξ, :]ᵀ · dM[:, ξ, :] (turned into a 3×3 kernel
+// gradient at the end by Gᵀ dU G), and the input gradient dV[:, ξ, :] = dM[:, ξ, :] · U[ξ]ᵀ,
+// added back into dx tile by tile as B dV Bᵀ.
+
+/// The plan of a Winograd convolution for one input shape.
+package struct WinogradConvolution: Sendable {
+  package let tile: WinogradTile
+  package let geometry: WindowGeometry
+  package let filters: Int
+  package let tilesY: Int, tilesX: Int
+  let inputMatrix: [Float], inputAdjoint: [Float]
+  let outputMatrix: [Float], outputAdjoint: [Float]
+
+  /// Nil unless the window is 3×3 with strides 1 (any padding).
+  package init?(_ geometry: WindowGeometry, filters: Int, tile: WinogradTile) {
+    let g = geometry
+    guard g.windowH == 3, g.windowW == 3, g.strideH == 1, g.strideW == 1, g.outH > 0, g.outW > 0 else { return nil }
+    self.tile = tile
+    self.geometry = g
+    self.filters = filters
+    tilesY = (g.outH + tile.m - 1) / tile.m
+    tilesX = (g.outW + tile.m - 1) / tile.m
+    let a = tile.alpha
+    inputMatrix = tile.inputMatrix
+    inputAdjoint = transposed(inputMatrix, rows: a, cols: a)
+    outputMatrix = tile.outputMatrix
+    outputAdjoint = transposed(outputMatrix, rows: tile.m, cols: a)
+  }
+
+  package var tilesPerImage: Int { tilesY * tilesX }
+  /// α², the products per tile.
+  package var points: Int { tile.alpha * tile.alpha }
+
+  /// U [α², in, out] from the kernel [3, 3, in, out].
+  package func transformedKernel(_ kernel: UnsafePointer<Float>) -> TensorStorage {
+    let n = geometry.channels * filters
+    let u = TensorStorage(count: points * n, zeroed: false)
+    let middle = TensorStorage(count: tile.alpha * 3 * n, zeroed: false)
+    withExtendedLifetime(middle) {
+      sandwich(
+        tile.filterMatrix, rows: tile.alpha, cols: 3, kernel, inRow: 3 * n, inColumn: n,
+        u.pointer, outRow: tile.alpha * n, outColumn: n, length: n, middle: middle.pointer)
+    }
+    return u
+  }
+
+  /// The kernel gradient [3, 3, in, out] from the transformed one [α², in, out]: Gᵀ dU G.
+  package func kernelGradient(_ du: UnsafePointer<Float>, into dk: UnsafeMutablePointer<Float>) {
+    let n = geometry.channels * filters
+    let middle = TensorStorage(count: 3 * tile.alpha * n, zeroed: false)
+    withExtendedLifetime(middle) {
+      sandwich(
+        transposed(tile.filterMatrix, rows: tile.alpha, cols: 3), rows: 3, cols: tile.alpha, du,
+        inRow: tile.alpha * n, inColumn: n, dk, outRow: 3 * n, outColumn: n, length: n, middle: middle.pointer)
+    }
+  }
+
+  /// The convolution rows [images, outH, outW, out] of `images`, written at `out`, from the
+  /// batch's input `x` and the transformed kernel `u`.
+  package func forward(
+    _ x: UnsafePointer<Float>, images: Range<Int>, kernel u: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>
+  ) {
+    let (c, f, p) = (geometry.channels, filters, points)
+    let tiles = images.count * tilesPerImage
+    let v = Scratch.buffer(.columns, count: tiles * p * c)
+    transformInput(x, images: images, into: v)
+    let m = Scratch.buffer(.transformed, count: tiles * p * f)
+    for xi in 0..<p {
+      gemm(
+        m: tiles, n: f, k: c, a: v + xi * c, lda: p * c, transA: false, b: u + xi * c * f, ldb: f, transB: false,
+        c: m + xi * f, ldc: p * f, accumulate: false, parallel: false)
+    }
+    transformOutput(m, images: images, into: out)
+  }
+
+  /// The backward pass of `images`: their row gradient `dz` [images, outH, outW, out] adds
+  /// V[:, ξ, :]ᵀ dM[:, ξ, :] into (or, unless `accumulate`, writes it to) the transformed
+  /// kernel gradient `du` [α², in, out], and, given `dx` (the chunk's first image) and the
+  /// transformed kernel transposed, `ut` [α², out, in], writes the chunk's input gradient.
+  package func backward(
+    _ x: UnsafePointer<Float>, images: Range<Int>, dz: UnsafePointer<Float>, kernelT ut: UnsafePointer<Float>?,
+    kernelGradient du: UnsafeMutablePointer<Float>, accumulate: Bool, dx: UnsafeMutablePointer<Float>?
+  ) {
+    let (c, f, p) = (geometry.channels, filters, points)
+    let tiles = images.count * tilesPerImage
+    let v = Scratch.buffer(.columns, count: tiles * p * c)
+    transformInput(x, images: images, into: v)
+    let dm = Scratch.buffer(.transformed, count: tiles * p * f)
+    transformOutputGradient(dz, images: images, into: dm)
+    for xi in 0..<p {
+      gemm(
+        m: c, n: f, k: tiles, a: v + xi * c, lda: p * c, transA: true, b: dm + xi * f, ldb: p * f, transB: false,
+        c: du + xi * c * f, ldc: f, accumulate: accumulate, parallel: false)
+      guard let ut else { continue }
+      // dV overwrites V's slot ξ, which no later product reads.
+      gemm(
+        m: tiles, n: c, k: f, a: dm + xi * f, lda: p * f, transA: false, b: ut + xi * f * c, ldb: c, transB: false,
+        c: v + xi * c, ldc: p * c, accumulate: false, parallel: false)
+    }
+    if let dx { transformInputGradient(v, images: images, into: dx) }
+  }
+
+  /// The transformed kernel [α², in, out] transposed to [α², out, in].
+  package func transposedKernel(_ u: UnsafePointer<Float>) -> TensorStorage {
+    let (c, f) = (geometry.channels, filters)
+    let ut = TensorStorage(count: points * c * f, zeroed: false)
+    for xi in 0..<points { transpose(u + xi * c * f, rows: c, cols: f, into: ut.pointer + xi * c * f) }
+    return ut
+  }
+
+  // MARK: Tile transforms
+
+  /// The first row and column of tile `t` of an image, in input coordinates.
+  @inline(__always) private func origin(_ t: Int) -> (y: Int, x: Int) {
+    ((t / tilesX) * tile.m - geometry.padTop, (t % tilesX) * tile.m - geometry.padLeft)
+  }
+
+  /// V = Bᵀ d B for every tile of `images`, the tiles read with zeros outside the image.
+  private func transformInput(_ x: UnsafePointer<Float>, images: Range<Int>, into v: UnsafeMutablePointer<Float>) {
+    let (g, a, c, p) = (geometry, tile.alpha, geometry.channels, points)
+    let d = Scratch.buffer(.tile, count: p * c)
+    let middle = Scratch.buffer(.tileMiddle, count: p * c)
+    for (k, n) in images.enumerated() {
+      let image = x + n * g.height * g.width * c
+      for t in 0..<tilesPerImage {
+        let (y0, x0) = origin(t)
+        for i in 0..<a {
+          for j in 0..<a {
+            let (yy, xx) = (y0 + i, x0 + j)
+            let cell = d + (i * a + j) * c
+            if yy >= 0, yy < g.height, xx >= 0, xx < g.width {
+              cell.update(from: image + (yy * g.width + xx) * c, count: c)
+            } else {
+              cell.update(repeating: 0, count: c)
+            }
+          }
+        }
+        sandwich(
+          inputMatrix, rows: a, cols: a, d, inRow: a * c, inColumn: c, v + (k * tilesPerImage + t) * p * c,
+          outRow: a * c, outColumn: c, length: c, middle: middle)
+      }
+    }
+  }
+
+  /// Y = Aᵀ M A for every tile, written into the rows of the outputs inside the image.
+  private func transformOutput(_ mm: UnsafePointer<Float>, images: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+    let (g, a, m, f, p) = (geometry, tile.alpha, tile.m, filters, points)
+    let y = Scratch.buffer(.tile, count: m * m * f)
+    let middle = Scratch.buffer(.tileMiddle, count: m * a * f)
+    for k in 0..<images.count {
+      let image = out + k * g.outH * g.outW * f
+      for t in 0..<tilesPerImage {
+        let (y0, x0) = ((t / tilesX) * m, (t % tilesX) * m)
+        sandwich(
+          outputMatrix, rows: m, cols: a, mm + (k * tilesPerImage + t) * p * f, inRow: a * f, inColumn: f, y,
+          outRow: m * f, outColumn: f, length: f, middle: middle)
+        for i in 0..<min(m, g.outH - y0) {
+          (image + ((y0 + i) * g.outW + x0) * f).update(from: y + i * m * f, count: min(m, g.outW - x0) * f)
+        }
+      }
+    }
+  }
+
+  /// dM = A dZ Aᵀ for every tile, dZ read with zeros outside the output.
+  private func transformOutputGradient(
+    _ dz: UnsafePointer<Float>, images: Range<Int>, into dm: UnsafeMutablePointer<Float>
+  ) {
+    let (g, a, m, f, p) = (geometry, tile.alpha, tile.m, filters, points)
+    let d = Scratch.buffer(.tile, count: m * m * f)
+    let middle = Scratch.buffer(.tileMiddle, count: a * m * f)
+    for k in 0..<images.count {
+      let image = dz + k * g.outH * g.outW * f
+      for t in 0..<tilesPerImage {
+        let (y0, x0) = ((t / tilesX) * m, (t % tilesX) * m)
+        let (rows, cols) = (min(m, g.outH - y0), min(m, g.outW - x0))
+        if rows < m || cols < m { d.update(repeating: 0, count: m * m * f) }
+        for i in 0..<rows {
+          (d + i * m * f).update(from: image + ((y0 + i) * g.outW + x0) * f, count: cols * f)
+        }
+        sandwich(
+          outputAdjoint, rows: a, cols: m, d, inRow: m * f, inColumn: f, dm + (k * tilesPerImage + t) * p * f,
+          outRow: a * f, outColumn: f, length: f, middle: middle)
+      }
+    }
+  }
+
+  /// dx = Σ over tiles of B dV Bᵀ, the parts inside the image; `dx` is the chunk's first image.
+  private func transformInputGradient(
+    _ dv: UnsafePointer<Float>, images: Range<Int>, into dx: UnsafeMutablePointer<Float>
+  ) {
+    let (g, a, c, p) = (geometry, tile.alpha, geometry.channels, points)
+    let d = Scratch.buffer(.tile, count: p * c)
+    let middle = Scratch.buffer(.tileMiddle, count: p * c)
+    dx.update(repeating: 0, count: images.count * g.height * g.width * c)
+    for k in 0..<images.count {
+      let image = dx + k * g.height * g.width * c
+      for t in 0..<tilesPerImage {
+        let (y0, x0) = origin(t)
+        sandwich(
+          inputAdjoint, rows: a, cols: a, dv + (k * tilesPerImage + t) * p * c, inRow: a * c, inColumn: c, d,
+          outRow: a * c, outColumn: c, length: c, middle: middle)
+        for i in 0..<a where y0 + i >= 0 && y0 + i < g.height {
+          for j in 0..<a where x0 + j >= 0 && x0 + j < g.width {
+            let (dst, src) = (image + ((y0 + i) * g.width + x0 + j) * c, d + (i * a + j) * c)
+            for q in 0..<c { dst[q] += src[q] }
+          }
+        }
+      }
+    }
+  }
+}

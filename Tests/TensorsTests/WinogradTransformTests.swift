@@ -1,0 +1,65 @@
+import Tensors
+import XCTest
+
+final class WinogradTransformTests: XCTestCase {
+  /// In one dimension each tile's matrices compute a correlation with a 3-tap filter:
+  /// Aᵀ [(G g) ⊙ (Bᵀ d)] = y with y[p] = Σᵢ g[i] d[p + i], for every p < m.
+  func testMatricesComputeTheCorrelation() {
+    var rng = SeededRandom(seed: 2)
+    for tile in WinogradTile.allCases {
+      let (m, a) = (tile.m, tile.alpha)
+      let (bT, g, aT) = (tile.inputMatrix, tile.filterMatrix, tile.outputMatrix)
+      XCTAssertEqual([bT.count, g.count, aT.count], [a * a, a * 3, m * a])
+      for _ in 0..<20 {
+        let d = (0..<a).map { _ in Double(rng.uniform(-1, 1)) }
+        let f = (0..<3).map { _ in Double(rng.uniform(-1, 1)) }
+        let gf = (0..<a).map { r in (0..<3).reduce(0.0) { $0 + Double(g[r * 3 + $1]) * f[$1] } }
+        let bd = (0..<a).map { r in (0..<a).reduce(0.0) { $0 + Double(bT[r * a + $1]) * d[$1] } }
+        for p in 0..<m {
+          let winograd = (0..<a).reduce(0.0) { $0 + Double(aT[p * a + $1]) * gf[$1] * bd[$1] }
+          let direct = (0..<3).reduce(0.0) { $0 + f[$1] * d[p + $1] }
+          XCTAssertEqual(winograd, direct, accuracy: 1e-6, "\(tile) output \(p)")
+        }
+      }
+    }
+  }
+
+  /// `sandwich` computes L X Lᵀ of a grid of vectors by its definition, for square and
+  /// rectangular L, with strided input and output grids.
+  func testSandwichMatchesItsDefinition() {
+    var rng = SeededRandom(seed: 3)
+    for (rows, cols) in [(4, 4), (2, 4), (6, 3), (3, 6)] {
+      // Zeros and ±1 among the coefficients, which take their own paths.
+      let l = (0..<(rows * cols)).map { i -> Float in i % 5 == 0 ? 0 : i % 7 == 0 ? -1 : rng.uniform(-2, 2) }
+      let length = 5
+      let (inRow, inColumn) = (cols * (length + 1) + 3, length + 1)
+      let input = (0..<(cols * inRow)).map { _ in rng.uniform(-1, 1) }
+      let (outRow, outColumn) = (rows * length * 2, length * 2)
+      var output = [Float](repeating: .nan, count: rows * outRow)
+      var middle = [Float](repeating: .nan, count: rows * cols * length)
+      input.withUnsafeBufferPointer { x in
+        sandwich(
+          l, rows: rows, cols: cols, x.baseAddress!, inRow: inRow, inColumn: inColumn, &output, outRow: outRow,
+          outColumn: outColumn, length: length, middle: &middle)
+      }
+      for r in 0..<rows {
+        for s in 0..<rows {
+          for c in 0..<length {
+            var expected = 0.0
+            for i in 0..<cols {
+              for j in 0..<cols {
+                expected += Double(l[r * cols + i] * l[s * cols + j]) * Double(input[i * inRow + j * inColumn + c])
+              }
+            }
+            XCTAssertEqual(Double(output[r * outRow + s * outColumn + c]), expected, accuracy: 1e-4)
+          }
+        }
+      }
+    }
+  }
+
+  /// The transposed matrix of a rectangular one.
+  func testTransposed() {
+    XCTAssertEqual(transposed([1, 2, 3, 4, 5, 6], rows: 2, cols: 3), [1, 4, 2, 5, 3, 6])
+  }
+}
