@@ -8,7 +8,7 @@ final class WinogradTransformTests: XCTestCase {
     var rng = SeededRandom(seed: 2)
     for tile in WinogradTile.allCases {
       let (m, a) = (tile.m, tile.alpha)
-      let (bT, g, aT) = (tile.inputMatrix, tile.filterMatrix, tile.outputMatrix)
+      let (bT, g, aT) = (tile.inputMatrix.values, tile.filterMatrix.values, tile.outputMatrix.values)
       XCTAssertEqual([bT.count, g.count, aT.count], [a * a, a * 3, m * a])
       for _ in 0..<20 {
         let d = (0..<a).map { _ in Double(rng.uniform(-1, 1)) }
@@ -24,42 +24,56 @@ final class WinogradTransformTests: XCTestCase {
     }
   }
 
-  /// `sandwich` computes L X Lᵀ of a grid of vectors by its definition, for square and
-  /// rectangular L, with strided input and output grids.
+  /// `sandwich` and its reference compute L X Lᵀ of a grid of vectors by its definition, for
+  /// square and rectangular L, strided grids, vectors shorter than, equal to and longer than
+  /// sixteen floats, written or added.
   func testSandwichMatchesItsDefinition() {
     var rng = SeededRandom(seed: 3)
     for (rows, cols) in [(4, 4), (2, 4), (6, 3), (3, 6)] {
-      // Zeros and ±1 among the coefficients, which take their own paths.
-      let l = (0..<(rows * cols)).map { i -> Float in i % 5 == 0 ? 0 : i % 7 == 0 ? -1 : rng.uniform(-2, 2) }
-      let length = 5
-      let (inRow, inColumn) = (cols * (length + 1) + 3, length + 1)
-      let input = (0..<(cols * inRow)).map { _ in rng.uniform(-1, 1) }
-      let (outRow, outColumn) = (rows * length * 2, length * 2)
-      var output = [Float](repeating: .nan, count: rows * outRow)
-      var middle = [Float](repeating: .nan, count: rows * cols * length)
-      input.withUnsafeBufferPointer { x in
-        sandwich(
-          l, rows: rows, cols: cols, x.baseAddress!, inRow: inRow, inColumn: inColumn, &output, outRow: outRow,
-          outColumn: outColumn, length: length, middle: &middle)
-      }
-      for r in 0..<rows {
-        for s in 0..<rows {
-          for c in 0..<length {
-            var expected = 0.0
-            for i in 0..<cols {
-              for j in 0..<cols {
-                expected += Double(l[r * cols + i] * l[s * cols + j]) * Double(input[i * inRow + j * inColumn + c])
+      // Zeros and ±1 among the coefficients.
+      let values = (0..<(rows * cols)).map { i -> Float in i % 5 == 0 ? 0 : i % 7 == 0 ? -1 : rng.uniform(-2, 2) }
+      let l = SmallMatrix(values, rows: rows, cols: cols)
+      for length in [5, 16, 37] {
+        let (inRow, inColumn) = (cols * (length + 1) + 3, length + 1)
+        let input = (0..<(cols * inRow)).map { _ in rng.uniform(-1, 1) }
+        let (outRow, outColumn) = (rows * length * 2, length * 2)
+        let start = (0..<(rows * outRow)).map { _ in rng.uniform(-1, 1) }
+        for accumulate in [false, true] {
+          for fast in [true, false] {
+            var output = start
+            input.withUnsafeBufferPointer { x in
+              output.withUnsafeMutableBufferPointer { y in
+                (fast ? sandwich : sandwichReference)(
+                  l, x.baseAddress!, inRow, inColumn, y.baseAddress!, outRow, outColumn, length, accumulate)
               }
             }
-            XCTAssertEqual(Double(output[r * outRow + s * outColumn + c]), expected, accuracy: 1e-4)
+            for r in 0..<rows {
+              for s in 0..<rows {
+                for c in 0..<length {
+                  let at = r * outRow + s * outColumn + c
+                  var expected = accumulate ? Double(start[at]) : 0
+                  for i in 0..<cols {
+                    for j in 0..<cols {
+                      expected +=
+                        Double(values[r * cols + i] * values[s * cols + j])
+                        * Double(input[i * inRow + j * inColumn + c])
+                    }
+                  }
+                  XCTAssertEqual(
+                    Double(output[at]), expected, accuracy: 1e-4, "\(rows)×\(cols), \(length), fast \(fast)")
+                }
+              }
+            }
           }
         }
       }
     }
   }
 
-  /// The transposed matrix of a rectangular one.
+  /// The transpose of a rectangular matrix, with its nonzeros.
   func testTransposed() {
-    XCTAssertEqual(transposed([1, 2, 3, 4, 5, 6], rows: 2, cols: 3), [1, 4, 2, 5, 3, 6])
+    let t = SmallMatrix([1, 0, 3, 4, 5, 6], rows: 2, cols: 3).transposed
+    XCTAssertEqual([t.rows, t.cols], [3, 2])
+    XCTAssertEqual(t.values, [1, 4, 0, 5, 3, 6])
   }
 }

@@ -23,7 +23,13 @@ package enum WinogradTile: String, CaseIterable, Sendable {
   package var alpha: Int { m + 2 }
 
   /// Bᵀ [α × α], the input transform.
-  package var inputMatrix: [Float] {
+  package var inputMatrix: SmallMatrix { SmallMatrix(inputValues, rows: alpha, cols: alpha) }
+  /// G [α × 3], the filter transform.
+  package var filterMatrix: SmallMatrix { SmallMatrix(filterValues, rows: alpha, cols: 3) }
+  /// Aᵀ [m × α], the output transform.
+  package var outputMatrix: SmallMatrix { SmallMatrix(outputValues, rows: m, cols: alpha) }
+
+  private var inputValues: [Float] {
     switch self {
     case .f2:
       return [
@@ -44,8 +50,7 @@ package enum WinogradTile: String, CaseIterable, Sendable {
     }
   }
 
-  /// G [α × 3], the filter transform.
-  package var filterMatrix: [Float] {
+  private var filterValues: [Float] {
     switch self {
     case .f2:
       return [
@@ -66,8 +71,7 @@ package enum WinogradTile: String, CaseIterable, Sendable {
     }
   }
 
-  /// Aᵀ [m × α], the output transform.
-  package var outputMatrix: [Float] {
+  private var outputValues: [Float] {
     switch self {
     case .f2:
       return [
@@ -85,68 +89,104 @@ package enum WinogradTile: String, CaseIterable, Sendable {
   }
 }
 
-/// The transpose of a row-major `rows × cols` matrix.
-package func transposed(_ l: [Float], rows: Int, cols: Int) -> [Float] {
-  (0..<(rows * cols)).map { l[($0 % rows) * cols + $0 / rows] }
+/// A small row-major matrix with its nonzero entries listed row by row, for `sandwich`.
+package struct SmallMatrix: Sendable {
+  package let rows: Int, cols: Int
+  package let values: [Float]
+  /// Row r's nonzeros are entries starts[r]..<starts[r + 1] of `columns` and `coefficients`.
+  let starts: [Int], columns: [Int], coefficients: [Float]
+
+  package init(_ values: [Float], rows: Int, cols: Int) {
+    precondition(values.count == rows * cols, "a \(rows)×\(cols) matrix needs \(rows * cols) values")
+    (self.rows, self.cols, self.values) = (rows, cols, values)
+    var (starts, columns, coefficients) = ([0], [Int](), [Float]())
+    for r in 0..<rows {
+      for j in 0..<cols where values[r * cols + j] != 0 {
+        columns.append(j)
+        coefficients.append(values[r * cols + j])
+      }
+      starts.append(columns.count)
+    }
+    (self.starts, self.columns, self.coefficients) = (starts, columns, coefficients)
+  }
+
+  package var transposed: SmallMatrix {
+    SmallMatrix((0..<(rows * cols)).map { values[($0 % rows) * cols + $0 / rows] }, rows: cols, cols: rows)
+  }
 }
 
-/// out[r][s] = Σᵢ Σⱼ L[r][i] · L[s][j] · in[i][j], for the row-major `rows × cols` matrix L and a
+/// out[r][s] (+)= Σᵢ Σⱼ L[r][i] · L[s][j] · in[i][j], for the `rows × cols` matrix L and a
 /// `cols × cols` grid of vectors of `length` floats: grid element (i, j) at
-/// `input + i * inRow + j * inColumn`, result (r, s) at `output + r * outRow + s * outColumn`.
-/// `middle` holds `rows × cols × length` floats. Zero coefficients are skipped, so a sandwich
-/// costs about (nonzeros of L) × (rows + cols) passes over `length` floats.
+/// `input + i * inRow + j * inColumn`, result (r, s) at `output + r * outRow + s * outColumn`,
+/// added to what is there when `accumulate`. Sixteen channels at a time, the grid's middle
+/// product L·in held on the stack, only L's nonzeros multiplied.
 package func sandwich(
-  _ l: [Float], rows: Int, cols: Int,
-  _ input: UnsafePointer<Float>, inRow: Int, inColumn: Int,
-  _ output: UnsafeMutablePointer<Float>, outRow: Int, outColumn: Int,
-  length: Int, middle: UnsafeMutablePointer<Float>
+  _ l: SmallMatrix, _ input: UnsafePointer<Float>, inRow: Int, inColumn: Int,
+  _ output: UnsafeMutablePointer<Float>, outRow: Int, outColumn: Int, length: Int, accumulate: Bool = false
 ) {
-  l.withUnsafeBufferPointer { l in
-    // middle[r][j] = Σᵢ L[r][i] in[i][j]
-    for r in 0..<rows {
-      for j in 0..<cols {
-        combine(
-          l.baseAddress! + r * cols, stride: 1, count: cols, input + j * inColumn, step: inRow,
-          into: middle + (r * cols + j) * length, length: length)
-      }
-    }
-    // out[r][s] = Σⱼ L[s][j] middle[r][j]
-    for r in 0..<rows {
-      for s in 0..<rows {
-        combine(
-          l.baseAddress! + s * cols, stride: 1, count: cols, middle + r * cols * length, step: length,
-          into: output + r * outRow + s * outColumn, length: length)
+  typealias V = SIMD16<Float>
+  let (rows, cols) = (l.rows, l.cols)
+  l.starts.withUnsafeBufferPointer { starts in
+    l.columns.withUnsafeBufferPointer { columns in
+      l.coefficients.withUnsafeBufferPointer { coefficients in
+        withUnsafeTemporaryAllocation(of: V.self, capacity: rows * cols) { middle in
+          var c = 0
+          while c + 16 <= length {
+            // middle[r][j] = Σᵢ L[r][i] in[i][j]
+            for j in 0..<cols {
+              let src = UnsafeRawPointer(input + j * inColumn + c)
+              for r in 0..<rows {
+                var sum = V()
+                for t in starts[r]..<starts[r + 1] {
+                  sum += coefficients[t] * src.loadUnaligned(fromByteOffset: columns[t] * inRow * 4, as: V.self)
+                }
+                middle[r * cols + j] = sum
+              }
+            }
+            // out[r][s] = Σⱼ L[s][j] middle[r][j]
+            for r in 0..<rows {
+              for s in 0..<rows {
+                var sum = V()
+                for t in starts[s]..<starts[s + 1] { sum += coefficients[t] * middle[r * cols + columns[t]] }
+                let dst = UnsafeMutableRawPointer(output + r * outRow + s * outColumn + c)
+                if accumulate { sum += dst.loadUnaligned(as: V.self) }
+                dst.storeBytes(of: sum, as: V.self)
+              }
+            }
+            c += 16
+          }
+          if c < length {
+            sandwichReference(
+              l, input + c, inRow: inRow, inColumn: inColumn, output + c, outRow: outRow, outColumn: outColumn,
+              length: length - c, accumulate: accumulate)
+          }
+        }
       }
     }
   }
 }
 
-/// dst = Σₜ coefficient[t] · src[t] over `length` floats, where coefficient t is at
-/// `coefficients + t * stride` and vector t at `source + t * step`.
-@inline(__always)
-private func combine(
-  _ coefficients: UnsafePointer<Float>, stride: Int, count: Int, _ source: UnsafePointer<Float>, step: Int,
-  into dst: UnsafeMutablePointer<Float>, length: Int
+/// `sandwich` by its definition, one float at a time: the plain reference kernel (and the
+/// channels that do not fill a vector of sixteen).
+package func sandwichReference(
+  _ l: SmallMatrix, _ input: UnsafePointer<Float>, inRow: Int, inColumn: Int,
+  _ output: UnsafeMutablePointer<Float>, outRow: Int, outColumn: Int, length: Int, accumulate: Bool = false
 ) {
-  var first = true
-  for t in 0..<count {
-    let a = coefficients[t * stride]
-    if a == 0 { continue }
-    let src = source + t * step
-    if first {
-      if a == 1 {
-        dst.update(from: src, count: length)
-      } else {
-        for c in 0..<length { dst[c] = a * src[c] }
+  let (rows, cols) = (l.rows, l.cols)
+  for r in 0..<rows {
+    for s in 0..<rows {
+      let dst = output + r * outRow + s * outColumn
+      for c in 0..<length {
+        var sum: Float = accumulate ? dst[c] : 0
+        for i in 0..<cols {
+          let a = l.values[r * cols + i]
+          if a == 0 { continue }
+          for j in 0..<cols where l.values[s * cols + j] != 0 {
+            sum += a * l.values[s * cols + j] * input[i * inRow + j * inColumn + c]
+          }
+        }
+        dst[c] = sum
       }
-      first = false
-    } else if a == 1 {
-      for c in 0..<length { dst[c] += src[c] }
-    } else if a == -1 {
-      for c in 0..<length { dst[c] -= src[c] }
-    } else {
-      for c in 0..<length { dst[c] += a * src[c] }
     }
   }
-  if first { dst.update(repeating: 0, count: length) }
 }

@@ -16,8 +16,9 @@ package struct WinogradConvolution: Sendable {
   package let geometry: WindowGeometry
   package let filters: Int
   package let tilesY: Int, tilesX: Int
-  let inputMatrix: [Float], inputAdjoint: [Float]
-  let outputMatrix: [Float], outputAdjoint: [Float]
+  let inputMatrix: SmallMatrix, inputAdjoint: SmallMatrix
+  let outputMatrix: SmallMatrix, outputAdjoint: SmallMatrix
+  let filterMatrix: SmallMatrix, filterAdjoint: SmallMatrix
 
   /// Nil unless the window is 3×3 with strides 1 (any padding).
   package init?(_ geometry: WindowGeometry, filters: Int, tile: WinogradTile) {
@@ -28,11 +29,12 @@ package struct WinogradConvolution: Sendable {
     self.filters = filters
     tilesY = (g.outH + tile.m - 1) / tile.m
     tilesX = (g.outW + tile.m - 1) / tile.m
-    let a = tile.alpha
     inputMatrix = tile.inputMatrix
-    inputAdjoint = transposed(inputMatrix, rows: a, cols: a)
+    inputAdjoint = inputMatrix.transposed
     outputMatrix = tile.outputMatrix
-    outputAdjoint = transposed(outputMatrix, rows: tile.m, cols: a)
+    outputAdjoint = outputMatrix.transposed
+    filterMatrix = tile.filterMatrix
+    filterAdjoint = filterMatrix.transposed
   }
 
   package var tilesPerImage: Int { tilesY * tilesX }
@@ -43,24 +45,15 @@ package struct WinogradConvolution: Sendable {
   package func transformedKernel(_ kernel: UnsafePointer<Float>) -> TensorStorage {
     let n = geometry.channels * filters
     let u = TensorStorage(count: points * n, zeroed: false)
-    let middle = TensorStorage(count: tile.alpha * 3 * n, zeroed: false)
-    withExtendedLifetime(middle) {
-      sandwich(
-        tile.filterMatrix, rows: tile.alpha, cols: 3, kernel, inRow: 3 * n, inColumn: n,
-        u.pointer, outRow: tile.alpha * n, outColumn: n, length: n, middle: middle.pointer)
-    }
+    sandwich(
+      filterMatrix, kernel, inRow: 3 * n, inColumn: n, u.pointer, outRow: tile.alpha * n, outColumn: n, length: n)
     return u
   }
 
   /// The kernel gradient [3, 3, in, out] from the transformed one [α², in, out]: Gᵀ dU G.
   package func kernelGradient(_ du: UnsafePointer<Float>, into dk: UnsafeMutablePointer<Float>) {
     let n = geometry.channels * filters
-    let middle = TensorStorage(count: 3 * tile.alpha * n, zeroed: false)
-    withExtendedLifetime(middle) {
-      sandwich(
-        transposed(tile.filterMatrix, rows: tile.alpha, cols: 3), rows: 3, cols: tile.alpha, du,
-        inRow: tile.alpha * n, inColumn: n, dk, outRow: 3 * n, outColumn: n, length: n, middle: middle.pointer)
-    }
+    sandwich(filterAdjoint, du, inRow: tile.alpha * n, inColumn: n, dk, outRow: 3 * n, outColumn: n, length: n)
   }
 
   /// The convolution rows [images, outH, outW, out] of `images`, written at `out`, from the
@@ -123,15 +116,27 @@ package struct WinogradConvolution: Sendable {
     ((t / tilesX) * tile.m - geometry.padTop, (t % tilesX) * tile.m - geometry.padLeft)
   }
 
-  /// V = Bᵀ d B for every tile of `images`, the tiles read with zeros outside the image.
+  /// Whether an α×α input tile at (y0, x0) lies inside the image.
+  @inline(__always) private func inside(_ y0: Int, _ x0: Int) -> Bool {
+    y0 >= 0 && x0 >= 0 && y0 + tile.alpha <= geometry.height && x0 + tile.alpha <= geometry.width
+  }
+
+  /// V = Bᵀ d B for every tile of `images`, the tiles read with zeros outside the image (a
+  /// tile inside it is read in place).
   private func transformInput(_ x: UnsafePointer<Float>, images: Range<Int>, into v: UnsafeMutablePointer<Float>) {
     let (g, a, c, p) = (geometry, tile.alpha, geometry.channels, points)
     let d = Scratch.buffer(.tile, count: p * c)
-    let middle = Scratch.buffer(.tileMiddle, count: p * c)
     for (k, n) in images.enumerated() {
       let image = x + n * g.height * g.width * c
       for t in 0..<tilesPerImage {
         let (y0, x0) = origin(t)
+        let out = v + (k * tilesPerImage + t) * p * c
+        if inside(y0, x0) {
+          sandwich(
+            inputMatrix, image + (y0 * g.width + x0) * c, inRow: g.width * c, inColumn: c, out, outRow: a * c,
+            outColumn: c, length: c)
+          continue
+        }
         for i in 0..<a {
           for j in 0..<a {
             let (yy, xx) = (y0 + i, x0 + j)
@@ -143,9 +148,7 @@ package struct WinogradConvolution: Sendable {
             }
           }
         }
-        sandwich(
-          inputMatrix, rows: a, cols: a, d, inRow: a * c, inColumn: c, v + (k * tilesPerImage + t) * p * c,
-          outRow: a * c, outColumn: c, length: c, middle: middle)
+        sandwich(inputMatrix, d, inRow: a * c, inColumn: c, out, outRow: a * c, outColumn: c, length: c)
       }
     }
   }
@@ -154,17 +157,20 @@ package struct WinogradConvolution: Sendable {
   private func transformOutput(_ mm: UnsafePointer<Float>, images: Range<Int>, into out: UnsafeMutablePointer<Float>) {
     let (g, a, m, f, p) = (geometry, tile.alpha, tile.m, filters, points)
     let y = Scratch.buffer(.tile, count: m * m * f)
-    let middle = Scratch.buffer(.tileMiddle, count: m * a * f)
     for k in 0..<images.count {
       let image = out + k * g.outH * g.outW * f
       for t in 0..<tilesPerImage {
         let (y0, x0) = ((t / tilesX) * m, (t % tilesX) * m)
-        sandwich(
-          outputMatrix, rows: m, cols: a, mm + (k * tilesPerImage + t) * p * f, inRow: a * f, inColumn: f, y,
-          outRow: m * f, outColumn: f, length: f, middle: middle)
-        for i in 0..<min(m, g.outH - y0) {
-          (image + ((y0 + i) * g.outW + x0) * f).update(from: y + i * m * f, count: min(m, g.outW - x0) * f)
+        let (rows, cols) = (min(m, g.outH - y0), min(m, g.outW - x0))
+        let tileM = mm + (k * tilesPerImage + t) * p * f
+        if rows == m && cols == m {
+          sandwich(
+            outputMatrix, tileM, inRow: a * f, inColumn: f, image + (y0 * g.outW + x0) * f, outRow: g.outW * f,
+            outColumn: f, length: f)
+          continue
         }
+        sandwich(outputMatrix, tileM, inRow: a * f, inColumn: f, y, outRow: m * f, outColumn: f, length: f)
+        for i in 0..<rows { (image + ((y0 + i) * g.outW + x0) * f).update(from: y + i * m * f, count: cols * f) }
       }
     }
   }
@@ -175,19 +181,21 @@ package struct WinogradConvolution: Sendable {
   ) {
     let (g, a, m, f, p) = (geometry, tile.alpha, tile.m, filters, points)
     let d = Scratch.buffer(.tile, count: m * m * f)
-    let middle = Scratch.buffer(.tileMiddle, count: a * m * f)
     for k in 0..<images.count {
       let image = dz + k * g.outH * g.outW * f
       for t in 0..<tilesPerImage {
         let (y0, x0) = ((t / tilesX) * m, (t % tilesX) * m)
         let (rows, cols) = (min(m, g.outH - y0), min(m, g.outW - x0))
-        if rows < m || cols < m { d.update(repeating: 0, count: m * m * f) }
-        for i in 0..<rows {
-          (d + i * m * f).update(from: image + ((y0 + i) * g.outW + x0) * f, count: cols * f)
+        let out = dm + (k * tilesPerImage + t) * p * f
+        if rows == m && cols == m {
+          sandwich(
+            outputAdjoint, image + (y0 * g.outW + x0) * f, inRow: g.outW * f, inColumn: f, out, outRow: a * f,
+            outColumn: f, length: f)
+          continue
         }
-        sandwich(
-          outputAdjoint, rows: a, cols: m, d, inRow: m * f, inColumn: f, dm + (k * tilesPerImage + t) * p * f,
-          outRow: a * f, outColumn: f, length: f, middle: middle)
+        d.update(repeating: 0, count: m * m * f)
+        for i in 0..<rows { (d + i * m * f).update(from: image + ((y0 + i) * g.outW + x0) * f, count: cols * f) }
+        sandwich(outputAdjoint, d, inRow: m * f, inColumn: f, out, outRow: a * f, outColumn: f, length: f)
       }
     }
   }
@@ -198,15 +206,19 @@ package struct WinogradConvolution: Sendable {
   ) {
     let (g, a, c, p) = (geometry, tile.alpha, geometry.channels, points)
     let d = Scratch.buffer(.tile, count: p * c)
-    let middle = Scratch.buffer(.tileMiddle, count: p * c)
     dx.update(repeating: 0, count: images.count * g.height * g.width * c)
     for k in 0..<images.count {
       let image = dx + k * g.height * g.width * c
       for t in 0..<tilesPerImage {
         let (y0, x0) = origin(t)
-        sandwich(
-          inputAdjoint, rows: a, cols: a, dv + (k * tilesPerImage + t) * p * c, inRow: a * c, inColumn: c, d,
-          outRow: a * c, outColumn: c, length: c, middle: middle)
+        let tileV = dv + (k * tilesPerImage + t) * p * c
+        if inside(y0, x0) {
+          sandwich(
+            inputAdjoint, tileV, inRow: a * c, inColumn: c, image + (y0 * g.width + x0) * c, outRow: g.width * c,
+            outColumn: c, length: c, accumulate: true)
+          continue
+        }
+        sandwich(inputAdjoint, tileV, inRow: a * c, inColumn: c, d, outRow: a * c, outColumn: c, length: c)
         for i in 0..<a where y0 + i >= 0 && y0 + i < g.height {
           for j in 0..<a where x0 + j >= 0 && x0 + j < g.width {
             let (dst, src) = (image + ((y0 + i) * g.width + x0 + j) * c, d + (i * a + j) * c)
