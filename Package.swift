@@ -59,7 +59,7 @@ let package = Package(
     .testTarget(name: "AutogradTests", dependencies: ["Tensors", "Autograd"]),
     .testTarget(name: "LayersTests", dependencies: ["Tensors", "Autograd", "Layers"]),
     .testTarget(name: "OptimizersTests", dependencies: ["Tensors", "Autograd", "Optimizers"]),
-    .testTarget(name: "DatasetsTests", dependencies: ["Tensors", "Datasets"]),
+    .testTarget(name: "DatasetsTests", dependencies: ["Tensors", "Datasets"], exclude: ["Fixtures"]),
     .testTarget(name: "ModelsTests", dependencies: ["CNN"]),
     .testTarget(name: "CommandTests", dependencies: ["CNN", "CNNCommand"]),
     // Written as a user of the library would: `import CNN` only.

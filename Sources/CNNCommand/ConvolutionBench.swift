@@ -1,9 +1,12 @@
 import CNN
 import Foundation
 
-/// The fast recipe's 3×3 convolution shapes (`in → out` channels at `size`×`size`, `same`).
+/// The fast recipe's 3×3 convolution shapes (`in → out` channels at `size`×`size`, `same`), the
+/// seed model's second one (32 → 64, at 15×15 with `same` here) and the shapes of the issue
+/// that asked for Winograd.
 let recipeConvolutionShapes: [(c: Int, f: Int, size: Int)] = [
-  (64, 64, 16), (64, 64, 15), (64, 256, 15), (256, 256, 8), (256, 256, 7), (256, 256, 4), (256, 256, 3),
+  (24, 64, 31), (32, 64, 15), (64, 64, 16), (64, 64, 15), (64, 256, 15), (256, 256, 8), (256, 256, 7), (256, 256, 4),
+  (256, 256, 3),
 ]
 
 /// `cnn bench --convolutions`: each recipe shape at a batch size by the direct path and by
