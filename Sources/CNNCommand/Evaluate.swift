@@ -9,54 +9,36 @@ let evaluateHelp = """
   confusion matrix (rows: true class, columns: predicted class).
 
   options:
-    --data DIR          cifar-10-batches-bin directory (default: $CIFAR10_DIR, else
-                        Datasets/cifar-10-batches-bin)
-    --checkpoint PATH   checkpoint to evaluate (default runs/model.safetensors)
-    --model NAME        the checkpoint's model, a zoo name (default: the model the
-                        checkpoint records: a zoo name, else the layer configuration
-                        it holds, else seed)
-    --pooling KIND      its pooling, as in cnn train (default: what the checkpoint records)
-    --pooling-k N, --pooling-p X
-    --batch-size N      images per forward pass (default 100)
-    --limit N           evaluate on the first N test images only
-    --threads N         threads, 1 to the number of cores (default: all)
+  \(dataOptionsHelp)
+    --checkpoint PATH      checkpoint to evaluate (default runs/model.safetensors)
+  --model NAME           the checkpoint's model, a zoo name (default: the model the
+                         checkpoint records: a zoo name, else the layer configuration it
+                         holds, else seed)
+  --pooling KIND         its pooling, as in cnn train (default: what the checkpoint records)
+  --pooling-k N, --pooling-p X
+  --batch-size N         images per forward pass (default 100)
+  --limit N              evaluate on the first N test images only
+  --threads N            threads, 1 to the number of cores (default: all)
   """
 
 func runEvaluate(_ raw: [String]) throws -> Int32 {
   let args = try Arguments(
     raw,
-    options: [
-      "data", "checkpoint", "model", "batch-size", "limit", "threads", "pooling", "pooling-k", "pooling-p",
-    ], flags: [])
+    options: Set([
+      "checkpoint", "model", "batch-size", "limit", "threads", "pooling", "pooling-k", "pooling-p",
+    ]).union(dataOptionNames), flags: [])
   let batchSize = try args.int("batch-size", default: 100, in: 1...65_536)
   let limit = try args.optionalInt("limit", in: 1...Int.max)
   Threads.count = try args.threads()
   let checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"
-  // What the checkpoint records of its model fills in what the command line leaves out; a
-  // checkpoint that cannot be read is reported by the load below.
-  let recorded = (try? SafeTensors.readMetadata(checkpoint)) ?? [:]
-  var modelName = try args.model()
-  if args.string("model") == nil, let name = recorded["model"], Zoo.names.contains(name) { modelName = name }
-  var recordedPooling: PoolingChoice?
-  if let text = recorded["pooling"] {
-    guard let choice = PoolingChoice(recorded: text) else {
-      throw RunError(
-        "checkpoint \(quoted(checkpoint)) records the pooling \(quoted(text)), which this version does not know")
-    }
-    recordedPooling = choice
+  // An image folder is read at the size the checkpoint was trained at, unless told otherwise.
+  let recordedShape = (try? SafeTensors.readMetadata(checkpoint))?["input_shape"].map {
+    $0.split(separator: ",").compactMap { Int($0) }
   }
-  let pooling = try args.pooling(recorded: recordedPooling)
-  let test = try CIFAR10.load(directory: dataDirectory(args), split: .test, limit: limit)
-  let model: Sequential
-  // A model defined in Swift code rather than the zoo is rebuilt from the config it saved.
-  let fromConfig = args.string("model") == nil && recorded["model"] == nil && recorded[Sequential.modelConfigKey] != nil
-  if fromConfig {
-    model = try Sequential.restored(from: checkpoint)
-  } else {
-    model = try Zoo.model(modelName, inputShape: test.imageShape, classes: test.classNames.count, pooling: pooling)
-  }
-  model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: !endsInSoftmax(model)))
-  let saved = try model.load(from: checkpoint)
+  let size = recordedShape.flatMap { $0.count == 3 ? ($0[0], $0[1]) : nil }
+  let test = try loadData(args, limit: 1, testLimit: limit, defaultSize: size).test
+  let (model, saved) = try loadCheckpointModel(
+    args, checkpoint: checkpoint, imageShape: test.imageShape, classes: test.classNames.count)
   let start = Date()
   let e = try model.evaluate(test, batchSize: batchSize)
   let seconds = Date().timeIntervalSince(start)
@@ -72,6 +54,38 @@ func runEvaluate(_ raw: [String]) throws -> Int32 {
   print("\nConfusion matrix:")
   print(cm.table(), terminator: "")
   return 0
+}
+
+/// The model a checkpoint holds, built as the command line and the checkpoint's records say
+/// (`--model`, `--pooling`; the zoo name it records, else the layer configuration it
+/// holds), for images of `imageShape` in `classes` classes, compiled and loaded.
+func loadCheckpointModel(_ args: Arguments, checkpoint: String, imageShape: [Int], classes: Int) throws -> (
+  Sequential, Checkpoint
+) {
+  // What the checkpoint records of its model fills in what the command line leaves out; a
+  // checkpoint that cannot be read is reported by the load below.
+  let recorded = (try? SafeTensors.readMetadata(checkpoint)) ?? [:]
+  var modelName = try args.model()
+  if args.string("model") == nil, let name = recorded["model"], Zoo.names.contains(name) { modelName = name }
+  var recordedPooling: PoolingChoice?
+  if let text = recorded["pooling"] {
+    guard let choice = PoolingChoice(recorded: text) else {
+      throw RunError(
+        "checkpoint \(quoted(checkpoint)) records the pooling \(quoted(text)), which this version does not know")
+    }
+    recordedPooling = choice
+  }
+  let pooling = try args.pooling(recorded: recordedPooling)
+  let model: Sequential
+  // A model defined in Swift code rather than the zoo is rebuilt from the config it saved.
+  let fromConfig = args.string("model") == nil && recorded["model"] == nil && recorded[Sequential.modelConfigKey] != nil
+  if fromConfig {
+    model = try Sequential.restored(from: checkpoint)
+  } else {
+    model = try Zoo.model(modelName, inputShape: imageShape, classes: classes, pooling: pooling)
+  }
+  model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: !endsInSoftmax(model)))
+  return (model, try model.load(from: checkpoint))
 }
 
 /// Whether a model's outputs are probabilities (it ends in a softmax), so that its loss is

@@ -5,12 +5,12 @@ import Tensors
 let trainHelp = """
   usage: cnn train [options]
 
-  Trains a model on CIFAR-10 (binary layout), printing a progress bar, test accuracy after
-  every epoch, and saving a checkpoint at the end of every epoch.
+  Trains a model on CIFAR-10 (binary layout) or a folder of your own images, printing a
+  progress bar, test accuracy after every epoch, and saving a checkpoint at the end of
+  every epoch.
 
   options:
-    --data DIR             cifar-10-batches-bin directory (default: $CIFAR10_DIR, else
-                           Datasets/cifar-10-batches-bin; Scripts/get-cifar10.sh fetches it)
+  \(dataOptionsHelp)
     --model NAME           seed (default: the tutorials' CIFAR-10 CNN), tiny, or fast93 /
                            fast94, the fast recipe's network trained by its recipe: SGD with
                            Nesterov momentum, a triangular schedule, label smoothing 0.2,
@@ -56,13 +56,15 @@ struct TrainOptions {
   let metricsPath: String
   let resume: Bool
   let dataDirectory: String
+  /// The command line, for `loadData`.
+  let arguments: Arguments
 
   init(_ raw: [String]) throws {
     let args = try Arguments(
       raw,
       options: [
         "data", "model", "epochs", "batch-size", "learning-rate", "seed", "threads", "checkpoint", "metrics", "limit",
-        "test-limit", "pooling", "pooling-k", "pooling-p",
+        "test-limit", "pooling", "pooling-k", "pooling-p", "test-data", "hold-out", "image-size",
       ],
       flags: ["resume"])
     modelName = try args.model()
@@ -82,6 +84,7 @@ struct TrainOptions {
     metricsPath = args.string("metrics") ?? checkpointStem(checkpoint) + ".metrics.jsonl"
     resume = args.flag("resume")
     dataDirectory = CNNCommand.dataDirectory(args)
+    arguments = args
   }
 }
 
@@ -95,8 +98,7 @@ func runTrain(_ raw: [String]) throws -> Int32 {
     throw UsageError(e.message)
   }
   removeStaleTemporaries(of: o.checkpoint)
-  let train = try CIFAR10.load(directory: o.dataDirectory, split: .train, limit: o.limit)
-  let test = try CIFAR10.load(directory: o.dataDirectory, split: .test, limit: o.testLimit)
+  let (train, test) = try loadData(o.arguments, limit: o.limit, testLimit: o.testLimit)
   let model = try Zoo.model(
     o.modelName, inputShape: train.imageShape, classes: train.classNames.count, seed: o.seed, pooling: o.pooling)
   let plan = TrainingPlan(model: o.modelName, learningRate: o.learningRate)
@@ -105,6 +107,8 @@ func runTrain(_ raw: [String]) throws -> Int32 {
     "model": o.modelName, "seed": String(o.seed), "batch_size": String(o.batchSize),
     "learning_rate": String(o.learningRate), "train_images": String(train.count),
     "train_fingerprint": train.fingerprint, "pooling": "\(o.pooling)", "epochs": String(format: "%g", o.epochs),
+    "class_names": train.classNames.joined(separator: "\n"),
+    "input_shape": train.imageShape.map(String.init).joined(separator: ","),
   ]
 
   var initialEpoch = 0

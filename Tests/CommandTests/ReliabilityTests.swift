@@ -51,7 +51,8 @@ final class ReliabilityTests: XCTestCase {
     XCTAssertEqual(none.status, 2)
     XCTAssertEqual(none.out, "")
     XCTAssertEqual(
-      none.err, "error: no command given; commands are train, evaluate, summary, bench, pool (see cnn --help)\n")
+      none.err,
+      "error: no command given; commands are train, evaluate, predict, summary, bench, pool (see cnn --help)\n")
     for command in ["train", "evaluate", "summary"] {
       let r = try cnn([command, "--model", "nope"])
       XCTAssertEqual(r.status, 2, r.err)

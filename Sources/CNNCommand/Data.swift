@@ -1,0 +1,66 @@
+import CNN
+import Foundation
+
+/// Help text shared by the commands that read data.
+let dataOptionsHelp = """
+    --data DIR             cifar-10-batches-bin directory (default: $CIFAR10_DIR, else
+                           Datasets/cifar-10-batches-bin; Scripts/get-cifar10.sh fetches it),
+                           or an image folder: one subfolder of PNG/PGM/PPM images per class
+    --test-data DIR        with an image folder: the test images, in the same layout
+                           (default: --hold-out of each class of --data, drawn from seed 0)
+    --hold-out F           with an image folder and no --test-data: the fraction of each
+                           class held out for testing (default 0.2)
+    --image-size HxW       with an image folder: resize every image to H x W by area
+                           averaging (default: the images' own size, which must agree)
+  """
+
+/// The options `loadData` reads.
+let dataOptionNames: Set<String> = ["data", "test-data", "hold-out", "image-size"]
+
+/// The training and test images `--data` names: CIFAR-10's splits from a binary directory, or
+/// an image folder's classes with a held-out part (or `--test-data`) for testing.
+/// `defaultSize` is the image size when `--image-size` is not given.
+func loadData(_ args: Arguments, limit: Int?, testLimit: Int?, defaultSize: (Int, Int)? = nil) throws -> (
+  train: ImageDataset, test: ImageDataset
+) {
+  let directory = dataDirectory(args)
+  let isCIFAR = ["data_batch_1.bin", "test_batch.bin"].contains {
+    pathKind((directory as NSString).appendingPathComponent($0)) == .file
+  }
+  if isCIFAR || pathKind(directory) != .directory {
+    for name in ["test-data", "hold-out", "image-size"] where args.string(name) != nil {
+      throw UsageError("--\(name) goes with an image folder, and \(quoted(directory)) is not one")
+    }
+    return (
+      try CIFAR10.load(directory: directory, split: .train, limit: limit),
+      try CIFAR10.load(directory: directory, split: .test, limit: testLimit)
+    )
+  }
+  let size = try args.string("image-size").map(parseImageSize) ?? defaultSize
+  if args.string("test-data") != nil && args.string("hold-out") != nil {
+    throw UsageError("give --test-data or --hold-out, not both")
+  }
+  let all = try ImageFolder.load(directory: directory, size: size)
+  var (train, test) = (all, all)
+  if let testDirectory = args.string("test-data") {
+    test = try ImageFolder.load(directory: testDirectory, size: (all.height, all.width))
+    guard test.classNames == all.classNames else {
+      throw RunError(
+        "the test folder's classes (\(test.classNames.joined(separator: ", "))) differ from the training folder's (\(all.classNames.joined(separator: ", ")))"
+      )
+    }
+  } else {
+    let fraction = try args.double("hold-out", default: 0.2, above: 0, atMost: 0.99)
+    (train, test) = try all.split(holdingOut: fraction, seed: 0)
+  }
+  return (limit.map { train.prefix($0) } ?? train, testLimit.map { test.prefix($0) } ?? test)
+}
+
+/// "32" or "32x48" as (height, width).
+private func parseImageSize(_ text: String) throws -> (height: Int, width: Int) {
+  let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+  guard parts.count <= 2, let h = parts.first ?? nil, let w = parts.last ?? nil, (1...1024).contains(h),
+    (1...1024).contains(w)
+  else { throw UsageError("--image-size \(quoted(text)) is not N or HxW with sides 1 to 1024") }
+  return (h, w)
+}

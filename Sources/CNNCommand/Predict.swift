@@ -1,0 +1,91 @@
+import CNN
+import Foundation
+
+let predictHelp = """
+  usage: cnn predict [options] IMAGE...
+
+  Classifies image files with a checkpoint: PNG (gray, RGB, palette, with or without
+  alpha, bit depths 1 to 16, interlaced or not) and binary PGM/PPM. Each image is resized
+  to the model's input by area averaging (gray becomes RGB and back as the model needs)
+  and its most likely classes are printed with their probabilities. A file that cannot be
+  read is reported and the others are still classified.
+
+  options:
+    --checkpoint PATH   checkpoint to use (default runs/model.safetensors)
+    --model NAME        the checkpoint's model, a zoo name (default: what the checkpoint
+                        records, as in cnn evaluate)
+    --pooling KIND      its pooling (default: what the checkpoint records)
+    --pooling-k N, --pooling-p X
+    --top N             classes printed per image (default 3)
+    --threads N         threads, 1 to the number of cores (default: all)
+
+  Exit status: 0 every image classified, 1 some file could not be read or another
+  error, 2 bad command line.
+  """
+
+func runPredict(_ raw: [String]) throws -> Int32 {
+  // Options and their values first, image paths anywhere (after `--`, even ones that start
+  // with dashes).
+  let valued: Set<String> = ["checkpoint", "model", "pooling", "pooling-k", "pooling-p", "top", "threads"]
+  var (options, files) = ([String](), [String]())
+  var i = 0
+  while i < raw.count {
+    let a = raw[i]
+    if a == "--" {
+      files += raw[(i + 1)...]
+      break
+    }
+    if a.hasPrefix("--") && a.count > 2 {
+      options.append(a)
+      if valued.contains(String(a.dropFirst(2))), i + 1 < raw.count {
+        options.append(raw[i + 1])
+        i += 1
+      }
+    } else {
+      files.append(a)
+    }
+    i += 1
+  }
+  let args = try Arguments(options, options: valued, flags: [])
+  guard !files.isEmpty else { throw UsageError("no image files given") }
+  Threads.count = try args.threads()
+  let checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"
+  let recorded = (try? SafeTensors.readMetadata(checkpoint)) ?? [:]
+  let shape = recorded["input_shape"].map { $0.split(separator: ",").compactMap { Int($0) } } ?? [32, 32, 3]
+  guard shape.count == 3, shape.allSatisfy({ $0 > 0 }), shape[2] == 1 || shape[2] == 3 else {
+    throw RunError(
+      "checkpoint \(quoted(checkpoint)) records the input shape \(recorded["input_shape"] ?? ""), not H,W,1 or H,W,3")
+  }
+  let names = recorded["class_names"].map { $0.split(separator: "\n").map(String.init) } ?? CIFAR10.defaultClassNames
+  let (model, _) = try loadCheckpointModel(args, checkpoint: checkpoint, imageShape: shape, classes: names.count)
+  let top = try args.int("top", default: 3, in: 1...names.count)
+  let logits = !endsInSoftmax(model)
+  var failed = 0
+  for file in files {
+    let image: PixelImage
+    do {
+      image = try PixelImage(contentsOf: file).resized(height: shape[0], width: shape[1], channels: shape[2])
+    } catch let error as ImageFileError {
+      printError("\(error)")
+      failed += 1
+      continue
+    }
+    let x = Tensor(uninitialized: [1] + shape)
+    for (k, p) in image.pixels.enumerated() { x[k] = Float(p) / 255 }
+    let y = try model.predict(x)
+    let probabilities = logits ? softmaxValues((0..<names.count).map { y[$0] }) : (0..<names.count).map { y[$0] }
+    let best = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top)
+    print(
+      file + ": "
+        + best.map { "\(names[$0]) \(String(format: "%.1f%%", 100 * probabilities[$0]))" }.joined(separator: ", "))
+  }
+  return failed == 0 ? 0 : 1
+}
+
+/// exp(x) / Σ exp(x), computed stably.
+private func softmaxValues(_ x: [Float]) -> [Float] {
+  let m = x.max() ?? 0
+  let e = x.map { Foundation.exp(Double($0 - m)) }
+  let s = e.reduce(0, +)
+  return e.map { Float($0 / s) }
+}

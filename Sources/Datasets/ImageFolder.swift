@@ -1,0 +1,112 @@
+import Foundation
+import Tensors
+
+/// A data set of your own: a directory with one subfolder per class, each holding that
+/// class's images as PNG, PGM or PPM files (`.png`, `.pgm`, `.ppm`; other files and hidden
+/// ones are skipped). Classes are the folder names in sorted order.
+public enum ImageFolder {
+  /// The image extensions read.
+  public static let extensions: Set<String> = ["png", "pgm", "ppm"]
+
+  /// Loads every class folder's images, resized to `size` (height, width) by area averaging
+  /// with `channels` (1 or 3); without `size` every image must have the first one's size.
+  /// Errors name the folder or file: no class folders, an empty class, an unreadable or
+  /// damaged image, a size that differs.
+  public static func load(directory: String, size: (height: Int, width: Int)? = nil, channels: Int = 3) throws
+    -> ImageDataset
+  {
+    guard channels == 1 || channels == 3 else { throw DatasetError("images have 1 or 3 channels, not \(channels)") }
+    if let size, size.height <= 0 || size.width <= 0 || size.height * size.width > 1 << 20 {
+      throw DatasetError("image size \(size.height)x\(size.width) is not 1x1 to 1024x1024")
+    }
+    let classes = try entries(directory, what: "image folder").filter { pathKind(join(directory, $0)) == .directory }
+    guard !classes.isEmpty else {
+      throw DatasetError("image folder \(quoted(directory)) has no class subfolders (one folder of images per class)")
+    }
+    guard classes.count <= 256 else {
+      throw DatasetError("image folder \(quoted(directory)) has \(classes.count) classes; at most 256")
+    }
+    var images: [UInt8] = []
+    var labels: [UInt8] = []
+    var shape: (height: Int, width: Int)? = size
+    for (label, name) in classes.enumerated() {
+      let folder = join(directory, name)
+      let files = try entries(folder, what: "class folder").filter {
+        extensions.contains(($0 as NSString).pathExtension.lowercased())
+      }
+      guard !files.isEmpty else {
+        throw DatasetError("class folder \(quoted(folder)) holds no .png, .pgm or .ppm images")
+      }
+      for file in files {
+        let path = join(folder, file)
+        var image: PixelImage
+        do {
+          image = try PixelImage(contentsOf: path)
+          if let s = shape, size == nil, (image.height, image.width) != (s.height, s.width) {
+            throw DatasetError(
+              "\(quoted(path)) is \(image.height)x\(image.width), the first image \(s.height)x\(s.width); give a size to resize them all"
+            )
+          }
+          let s = shape ?? (image.height, image.width)
+          shape = s
+          image = try image.resized(height: s.height, width: s.width, channels: channels)
+        } catch let error as ImageFileError {
+          throw DatasetError(error.description)
+        }
+        images += image.pixels
+        labels.append(UInt8(label))
+      }
+    }
+    let s = shape!
+    return try ImageDataset(
+      images: images, labels: labels, height: s.height, width: s.width, channels: channels, classNames: classes)
+  }
+
+  /// The visible entries of a directory, sorted.
+  private static func entries(_ path: String, what: String) throws -> [String] {
+    switch pathKind(path) {
+    case .directory: break
+    case .unreachable(let why, _): throw DatasetError("\(what) \(quoted(path)) \(why)")
+    case .file, .other: throw DatasetError("\(what) \(quoted(path)) is not a directory")
+    }
+    do {
+      return try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted()
+    } catch {
+      throw DatasetError("cannot list the \(what) \(quoted(path))")
+    }
+  }
+
+  private static func join(_ a: String, _ b: String) -> String { (a as NSString).appendingPathComponent(b) }
+}
+
+extension ImageDataset {
+  /// Splits off a held-out part: a `fraction` of each class's images (at least one when the
+  /// class has two or more), drawn from `seed`; returns (rest, held out).
+  public func split(holdingOut fraction: Double, seed: UInt64) throws -> (ImageDataset, ImageDataset) {
+    guard fraction > 0, fraction < 1 else {
+      throw DatasetError("the held-out fraction \(fraction) is not between 0 and 1")
+    }
+    var rng = SeededRandom(seed: seed)
+    var (kept, held) = ([Int](), [Int]())
+    for c in 0..<classNames.count {
+      let members = labels.indices.filter { Int(labels[$0]) == c }
+      let order = rng.permutation(members.count).map { members[$0] }
+      let n = members.count < 2 ? 0 : Swift.max(1, Int((Double(members.count) * fraction).rounded()))
+      held += order.prefix(n)
+      kept += order.dropFirst(n)
+    }
+    func subset(_ indices: [Int]) throws -> ImageDataset {
+      let sorted = indices.sorted()
+      var bytes: [UInt8] = []
+      bytes.reserveCapacity(sorted.count * imageSize)
+      for i in sorted { bytes += images[(i * imageSize)..<((i + 1) * imageSize)] }
+      return try ImageDataset(
+        images: bytes, labels: sorted.map { labels[$0] }, height: height, width: width, channels: channels,
+        classNames: classNames)
+    }
+    guard !held.isEmpty, !kept.isEmpty else {
+      throw DatasetError("holding out \(fraction) of \(count) images leaves one side empty")
+    }
+    return (try subset(kept), try subset(held))
+  }
+}
