@@ -149,3 +149,15 @@ func withCorrectCRCs(_ file: [UInt8]) -> [UInt8] {
   }
   return bytes
 }
+
+final class PNGEncoderTests: XCTestCase {
+  /// Encoded images decode to themselves, gray and RGB, small and over one stored block.
+  func testRoundTrip() throws {
+    var rng = SeededRandom(seed: 9)
+    for (w, h, c) in [(1, 1, 1), (5, 3, 3), (200, 150, 3)] {
+      let image = try PixelImage(
+        width: w, height: h, channels: c, pixels: (0..<(w * h * c)).map { _ in UInt8(rng.nextInt(below: 256)) })
+      XCTAssertEqual(try decodePNG(image.pngData()), image)
+    }
+  }
+}
