@@ -20,6 +20,7 @@ let usage = """
     train      train a model on CIFAR-10 and save checkpoints
     evaluate   test accuracy, per-class accuracy and confusion matrix of a checkpoint
     predict    classify image files (PNG, PGM, PPM) with a checkpoint
+    report     write an HTML report of a run: curves, confusion matrix, pictures
     summary    print a model's layers, output shapes and parameter counts
     bench      measure kernel and training speed on this machine
     pool       apply a pooling to a matrix and print both as tables
@@ -29,7 +30,7 @@ let usage = """
 
 let args = Array(CommandLine.arguments.dropFirst())
 guard let command = args.first else {
-  printError("no command given; commands are train, evaluate, predict, summary, bench, pool (see cnn --help)")
+  printError("no command given; commands are train, evaluate, predict, report, summary, bench, pool (see cnn --help)")
   finish(2)
 }
 if ["--help", "-h", "help"].contains(command) {
@@ -41,13 +42,15 @@ let commands: [String: (help: String, run: ([String]) throws -> Int32)] = [
   "train": (trainHelp, runTrain),
   "evaluate": (evaluateHelp, runEvaluate),
   "predict": (predictHelp, runPredict),
+  "report": (reportHelp, runReport),
   "summary": (summaryHelp, runSummary),
   "bench": (benchHelp, runBench),
   "pool": (poolHelp, runPool),
 ]
 guard let entry = commands[command] else {
   printError(
-    "unknown command \(quoted(command)); commands are train, evaluate, predict, summary, bench, pool (see cnn --help)")
+    "unknown command \(quoted(command)); commands are train, evaluate, predict, report, summary, bench, pool (see cnn --help)"
+  )
   finish(2)
 }
 if rest.contains("--help") || rest.contains("-h") {

@@ -44,3 +44,47 @@ final class ImageCommandTests: XCTestCase {
     XCTAssertEqual(try cnn(["predict", "--checkpoint", ck]).status, 2, "no files")
   }
 }
+
+/// `cnn report`.
+final class ReportCommandTests: XCTestCase {
+  /// After a short run: a self-contained file of every section, its pictures valid PNGs that
+  /// are not blank, its charts and heat map whole SVG; without the checkpoint, a report of the
+  /// log alone that says what is missing; with neither, an error.
+  func testReportOfARun() throws {
+    let dir = try temporaryDirectory(self)
+    try writeSyntheticCIFAR(dir, train: 200, test: 60)
+    let ck = "\(dir)/m.safetensors"
+    XCTAssertEqual(try cnn(["train", "--data", dir, "--model", "tiny", "--epochs", "2", "--checkpoint", ck]).status, 0)
+    let r = try cnn(["report", "--data", dir, "--checkpoint", ck, "--output", "\(dir)/r.html"])
+    XCTAssertEqual(r.status, 0, r.err)
+    let html = try String(contentsOfFile: "\(dir)/r.html", encoding: .utf8)
+    XCTAssertLessThan(html.utf8.count, 3 << 20)
+    for section in [
+      "The run", "Training curves", "Test set: 60 images", "Misclassified test images", "First convolution's filters",
+      "Feature maps of test image 0", "Model: &quot;sequential&quot;",
+    ] {
+      XCTAssertTrue(html.contains(section), section)
+    }
+    XCTAssertFalse(html.contains("<script") || html.contains("http://") && !html.contains("http://www.w3.org/2000/svg"))
+    XCTAssertEqual(html.components(separatedBy: "<svg").count, html.components(separatedBy: "</svg>").count)
+    XCTAssertEqual(html.components(separatedBy: "<polyline").count - 1, 4, "loss and accuracy, training and test")
+    let images = html.components(separatedBy: "data:image/png;base64,").dropFirst().map {
+      String($0.prefix { $0 != "\"" })
+    }
+    XCTAssertGreaterThan(images.count, 10)
+    // Pictures with something in them (a channel that ReLU silenced for this image is one flat
+    // gray, so a few may be blank).
+    let blank = try images.filter { b64 in
+      Set(try decodePNG([UInt8](try XCTUnwrap(Data(base64Encoded: b64)))).pixels).count == 1
+    }
+    XCTAssertLessThan(blank.count * 5, images.count, "\(blank.count) of \(images.count) pictures blank")
+    try FileManager.default.removeItem(atPath: ck)
+    let logOnly = try cnn(["report", "--checkpoint", ck, "--output", "\(dir)/r2.html"])
+    XCTAssertEqual(logOnly.status, 0, logOnly.err)
+    let text = try String(contentsOfFile: "\(dir)/r2.html", encoding: .utf8)
+    XCTAssertTrue(text.contains("No checkpoint at") && text.contains("Training curves"), text)
+    let nothing = try cnn(["report", "--checkpoint", "\(dir)/none.safetensors", "--output", "\(dir)/r3.html"])
+    XCTAssertEqual(nothing.status, 1)
+    XCTAssertTrue(nothing.err.contains("nothing to report"), nothing.err)
+  }
+}
