@@ -70,6 +70,31 @@ final class WinogradTransformTests: XCTestCase {
     }
   }
 
+  /// F(4×4)'s written-out transforms give their matrices' sandwiches (the reference), over
+  /// whole vectors of sixteen and a tail, written and added.
+  func testWrittenOutTransformsMatchTheirMatrices() {
+    var rng = SeededRandom(seed: 4)
+    for t in [WinogradTransform.input, .output, .outputAdjoint, .inputAdjoint] {
+      let (n, m) = (t.matrix.cols, t.matrix.rows)
+      for length in [16, 37] {
+        let input = (0..<(n * n * length)).map { _ in rng.uniform(-1, 1) }
+        let start = (0..<(m * m * length)).map { _ in rng.uniform(-1, 1) }
+        for accumulate in [false, true] {
+          var (fast, reference) = (start, start)
+          input.withUnsafeBufferPointer { x in
+            f4Transform(
+              t, x.baseAddress!, inRow: n * length, inColumn: length, &fast, outRow: m * length, outColumn: length,
+              length: length, accumulate: accumulate)
+            sandwichReference(
+              t.matrix, x.baseAddress!, inRow: n * length, inColumn: length, &reference, outRow: m * length,
+              outColumn: length, length: length, accumulate: accumulate)
+          }
+          for i in 0..<fast.count { XCTAssertEqual(fast[i], reference[i], accuracy: 2e-4, "\(t) \(length) \(i)") }
+        }
+      }
+    }
+  }
+
   /// The transpose of a rectangular matrix, with its nonzeros.
   func testTransposed() {
     let t = SmallMatrix([1, 0, 3, 4, 5, 6], rows: 2, cols: 3).transposed

@@ -111,6 +111,30 @@ package struct WinogradConvolution: Sendable {
 
   // MARK: Tile transforms
 
+  /// One tile's transform: written out for F(4×4), by its matrix for F(2×2).
+  @inline(__always) private func transform(
+    _ t: WinogradTransform, _ input: UnsafePointer<Float>, inRow: Int, inColumn: Int,
+    _ output: UnsafeMutablePointer<Float>,
+    outRow: Int, outColumn: Int, length: Int, accumulate: Bool = false
+  ) {
+    if tile == .f4 {
+      f4Transform(
+        t, input, inRow: inRow, inColumn: inColumn, output, outRow: outRow, outColumn: outColumn, length: length,
+        accumulate: accumulate)
+      return
+    }
+    let matrix: SmallMatrix
+    switch t {
+    case .input: matrix = inputMatrix
+    case .output: matrix = outputMatrix
+    case .outputAdjoint: matrix = outputAdjoint
+    case .inputAdjoint: matrix = inputAdjoint
+    }
+    sandwich(
+      matrix, input, inRow: inRow, inColumn: inColumn, output, outRow: outRow, outColumn: outColumn, length: length,
+      accumulate: accumulate)
+  }
+
   /// The first row and column of tile `t` of an image, in input coordinates.
   @inline(__always) private func origin(_ t: Int) -> (y: Int, x: Int) {
     ((t / tilesX) * tile.m - geometry.padTop, (t % tilesX) * tile.m - geometry.padLeft)
@@ -132,8 +156,8 @@ package struct WinogradConvolution: Sendable {
         let (y0, x0) = origin(t)
         let out = v + (k * tilesPerImage + t) * p * c
         if inside(y0, x0) {
-          sandwich(
-            inputMatrix, image + (y0 * g.width + x0) * c, inRow: g.width * c, inColumn: c, out, outRow: a * c,
+          transform(
+            .input, image + (y0 * g.width + x0) * c, inRow: g.width * c, inColumn: c, out, outRow: a * c,
             outColumn: c, length: c)
           continue
         }
@@ -148,7 +172,7 @@ package struct WinogradConvolution: Sendable {
             }
           }
         }
-        sandwich(inputMatrix, d, inRow: a * c, inColumn: c, out, outRow: a * c, outColumn: c, length: c)
+        transform(.input, d, inRow: a * c, inColumn: c, out, outRow: a * c, outColumn: c, length: c)
       }
     }
   }
@@ -164,12 +188,12 @@ package struct WinogradConvolution: Sendable {
         let (rows, cols) = (min(m, g.outH - y0), min(m, g.outW - x0))
         let tileM = mm + (k * tilesPerImage + t) * p * f
         if rows == m && cols == m {
-          sandwich(
-            outputMatrix, tileM, inRow: a * f, inColumn: f, image + (y0 * g.outW + x0) * f, outRow: g.outW * f,
+          transform(
+            .output, tileM, inRow: a * f, inColumn: f, image + (y0 * g.outW + x0) * f, outRow: g.outW * f,
             outColumn: f, length: f)
           continue
         }
-        sandwich(outputMatrix, tileM, inRow: a * f, inColumn: f, y, outRow: m * f, outColumn: f, length: f)
+        transform(.output, tileM, inRow: a * f, inColumn: f, y, outRow: m * f, outColumn: f, length: f)
         for i in 0..<rows { (image + ((y0 + i) * g.outW + x0) * f).update(from: y + i * m * f, count: cols * f) }
       }
     }
@@ -188,14 +212,14 @@ package struct WinogradConvolution: Sendable {
         let (rows, cols) = (min(m, g.outH - y0), min(m, g.outW - x0))
         let out = dm + (k * tilesPerImage + t) * p * f
         if rows == m && cols == m {
-          sandwich(
-            outputAdjoint, image + (y0 * g.outW + x0) * f, inRow: g.outW * f, inColumn: f, out, outRow: a * f,
+          transform(
+            .outputAdjoint, image + (y0 * g.outW + x0) * f, inRow: g.outW * f, inColumn: f, out, outRow: a * f,
             outColumn: f, length: f)
           continue
         }
         d.update(repeating: 0, count: m * m * f)
         for i in 0..<rows { (d + i * m * f).update(from: image + ((y0 + i) * g.outW + x0) * f, count: cols * f) }
-        sandwich(outputAdjoint, d, inRow: m * f, inColumn: f, out, outRow: a * f, outColumn: f, length: f)
+        transform(.outputAdjoint, d, inRow: m * f, inColumn: f, out, outRow: a * f, outColumn: f, length: f)
       }
     }
   }
@@ -213,12 +237,12 @@ package struct WinogradConvolution: Sendable {
         let (y0, x0) = origin(t)
         let tileV = dv + (k * tilesPerImage + t) * p * c
         if inside(y0, x0) {
-          sandwich(
-            inputAdjoint, tileV, inRow: a * c, inColumn: c, image + (y0 * g.width + x0) * c, outRow: g.width * c,
+          transform(
+            .inputAdjoint, tileV, inRow: a * c, inColumn: c, image + (y0 * g.width + x0) * c, outRow: g.width * c,
             outColumn: c, length: c, accumulate: true)
           continue
         }
-        sandwich(inputAdjoint, tileV, inRow: a * c, inColumn: c, d, outRow: a * c, outColumn: c, length: c)
+        transform(.inputAdjoint, tileV, inRow: a * c, inColumn: c, d, outRow: a * c, outColumn: c, length: c)
         for i in 0..<a where y0 + i >= 0 && y0 + i < g.height {
           for j in 0..<a where x0 + j >= 0 && x0 + j < g.width {
             let (dst, src) = (image + ((y0 + i) * g.width + x0 + j) * c, d + (i * a + j) * c)
