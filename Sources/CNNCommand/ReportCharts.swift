@@ -19,7 +19,8 @@ func lineChart(
   guard !series.isEmpty else { return "<p class=\"note\">\(escape(title)): no values logged.</p>" }
   let xs = series.flatMap { $0.points.map(\.x) }
   let ys = series.flatMap { $0.points.map(\.y) }
-  let (xTicks, xRange) = niceTicks(xs.min()!, xs.max()!)
+  // Whole-number x values (epochs) get whole-number ticks.
+  let (xTicks, xRange) = niceTicks(xs.min()!, xs.max()!, minimumStep: xs.allSatisfy { $0 == $0.rounded() } ? 1 : 0)
   let (yTicks, yRange) = niceTicks(ys.min()!, ys.max()!)
   let (left, right, top, bottom) = (62.0, 14.0, 30.0, 46.0)
   let plotW = width - left - right
@@ -54,13 +55,14 @@ func lineChart(
   return svg + "</svg>"
 }
 
-/// Ticks at 1, 2 or 5 × 10ᵏ covering [low, high], and the range they span.
-func niceTicks(_ low: Double, _ high: Double) -> ([Double], ClosedRange<Double>) {
+/// Ticks at 1, 2 or 5 × 10ᵏ (and at least `minimumStep` apart) covering [low, high], and the
+/// range they span.
+func niceTicks(_ low: Double, _ high: Double, minimumStep: Double = 0) -> ([Double], ClosedRange<Double>) {
   var (lo, hi) = (low, high)
   if hi - lo < 1e-12 { (lo, hi) = (lo - max(1e-3, abs(lo) * 0.1), hi + max(1e-3, abs(hi) * 0.1)) }
   let raw = (hi - lo) / 5
   let magnitude = pow(10, floor(log10(raw)))
-  let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+  let step = max(minimumStep, [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude)
   let first = floor(lo / step) * step
   let last = ceil(hi / step) * step
   let ticks = stride(from: first, through: last + step / 2, by: step).map { $0 }

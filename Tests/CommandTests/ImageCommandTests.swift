@@ -88,3 +88,37 @@ final class ReportCommandTests: XCTestCase {
     XCTAssertTrue(nothing.err.contains("nothing to report"), nothing.err)
   }
 }
+
+/// The report opened in a real browser, when one is installed (`.ci/run` installs Debian's
+/// chromium where it can): the page renders without script errors to a screenshot whose
+/// regions with charts and pictures are not blank.
+final class ReportBrowserTests: XCTestCase {
+  func testReportRendersInHeadlessChromium() throws {
+    let candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+    guard let browser = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+      throw XCTSkip("no chromium on this machine")
+    }
+    let dir = try temporaryDirectory(self)
+    try writeSyntheticCIFAR(dir, train: 200, test: 60)
+    let ck = "\(dir)/m.safetensors"
+    XCTAssertEqual(try cnn(["train", "--data", dir, "--model", "tiny", "--epochs", "2", "--checkpoint", ck]).status, 0)
+    XCTAssertEqual(try cnn(["report", "--data", dir, "--checkpoint", ck, "--output", "\(dir)/r.html"]).status, 0)
+    let shot = "\(dir)/shot.png"
+    let r = try runProcess(
+      browser,
+      [
+        "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,4000",
+        "--enable-logging=stderr", "--v=0", "--screenshot=\(shot)", "file://\(dir)/r.html",
+      ])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertFalse(r.err.contains("Uncaught"), r.err)
+    let image = try PixelImage(contentsOf: shot)
+    XCTAssertEqual(image.width, 1280)
+    // Bands of 200 rows down the page: most hold more than the background's one colour.
+    let bands = stride(from: 0, to: image.height, by: 200).map { top in
+      Set(image.pixels[(top * image.width * image.channels)..<(min(image.height, top + 200) * image.width * image.channels)])
+        .count
+    }
+    XCTAssertGreaterThan(bands.filter { $0 > 8 }.count, 5, "bands with something drawn: \(bands)")
+  }
+}
