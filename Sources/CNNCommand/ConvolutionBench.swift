@@ -17,9 +17,10 @@ func runConvolutionBench(batch: Int, steps: Int, peak: Double) throws {
   print(
     """
 
-    3×3 convolutions, same padding, batch \(batch), best of \(steps): effective GFLOP/s (direct FLOPs / time) \
-    and % of the probe peak; error of the output against the direct path (largest and mean
-    |difference|, each over the largest and mean |direct output|)
+    3×3 convolutions, same padding, batch \(batch), best of \(steps): effective GFLOP/s (a direct
+    convolution's FLOPs over the time) and % of the probe peak; each Winograd output's error
+    against the direct one: the largest |difference| over the largest |output|, then the mean
+    |difference| over the mean |output|
     """)
   let algorithms: [ConvolutionAlgorithm] = [.direct, .winograd(.f2), .winograd(.f4)]
   for s in recipeConvolutionShapes {

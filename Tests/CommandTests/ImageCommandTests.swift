@@ -116,8 +116,11 @@ final class ReportBrowserTests: XCTestCase {
     XCTAssertEqual(image.width, 1280)
     // Bands of 200 rows down the page: most hold more than the background's one colour.
     let bands = stride(from: 0, to: image.height, by: 200).map { top in
-      Set(image.pixels[(top * image.width * image.channels)..<(min(image.height, top + 200) * image.width * image.channels)])
-        .count
+      Set(
+        image.pixels[
+          (top * image.width * image.channels)..<(min(image.height, top + 200) * image.width * image.channels)]
+      )
+      .count
     }
     XCTAssertGreaterThan(bands.filter { $0 > 8 }.count, 5, "bands with something drawn: \(bands)")
   }
