@@ -53,7 +53,13 @@ func loadData(_ args: Arguments, limit: Int?, testLimit: Int?, defaultSize: (Int
     let fraction = try args.double("hold-out", default: 0.2, above: 0, atMost: 0.99)
     (train, test) = try all.split(holdingOut: fraction, seed: 0)
   }
-  return (limit.map { train.prefix($0) } ?? train, testLimit.map { test.prefix($0) } ?? test)
+  // Folder data is in class order: a limit takes a seeded sample of every class, not the first classes.
+  func sample(_ data: ImageDataset, _ n: Int?) throws -> ImageDataset {
+    guard let n, n < data.count else { return data }
+    var rng = SeededRandom(seed: 0)
+    return try data.subset(Array(rng.permutation(data.count).prefix(n)))
+  }
+  return (try sample(train, limit), try sample(test, testLimit))
 }
 
 /// "32" or "32x48" as (height, width).
@@ -63,4 +69,28 @@ private func parseImageSize(_ text: String) throws -> (height: Int, width: Int) 
     (1...1024).contains(w)
   else { throw UsageError("--image-size \(quoted(text)) is not N or HxW with sides 1 to 1024") }
   return (h, w)
+}
+
+/// The input shape a checkpoint records ("H,W,C"), checked: sides 1 to 1024, 1 or 3
+/// channels; nil when it records none.
+func recordedInputShape(_ metadata: [String: String], checkpoint: String) throws -> [Int]? {
+  guard let text = metadata["input_shape"] else { return nil }
+  let shape = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) ?? 0 }
+  guard shape.count == 3, (1...1024).contains(shape[0]), (1...1024).contains(shape[1]), shape[2] == 1 || shape[2] == 3
+  else {
+    throw RunError(
+      "checkpoint \(quoted(checkpoint)) records the input shape \(quoted(text)), not H,W,C with sides 1 to 1024 and 1 or 3 channels"
+    )
+  }
+  return shape
+}
+
+/// The class names a checkpoint records (one per line); nil when it records none.
+func recordedClassNames(_ metadata: [String: String], checkpoint: String) throws -> [String]? {
+  guard let text = metadata["class_names"] else { return nil }
+  let names = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+  guard !names.isEmpty, names.count <= 256, !names.contains("") else {
+    throw RunError("checkpoint \(quoted(checkpoint)) records class names that are empty or too many")
+  }
+  return names
 }

@@ -11,14 +11,14 @@ let evaluateHelp = """
   options:
   \(dataOptionsHelp)
     --checkpoint PATH      checkpoint to evaluate (default runs/model.safetensors)
-  --model NAME           the checkpoint's model, a zoo name (default: the model the
-                         checkpoint records: a zoo name, else the layer configuration it
-                         holds, else seed)
-  --pooling KIND         its pooling, as in cnn train (default: what the checkpoint records)
-  --pooling-k N, --pooling-p X
-  --batch-size N         images per forward pass (default 100)
-  --limit N              evaluate on the first N test images only
-  --threads N            threads, 1 to the number of cores (default: all)
+    --model NAME           the checkpoint's model, a zoo name (default: the model the
+                           checkpoint records: a zoo name, else the layer configuration it
+                           holds, else seed)
+    --pooling KIND         its pooling, as in cnn train (default: what the checkpoint records)
+    --pooling-k N, --pooling-p X
+    --batch-size N         images per forward pass (default 100)
+    --limit N              evaluate on the first N test images only
+    --threads N            threads, 1 to the number of cores (default: all)
   """
 
 func runEvaluate(_ raw: [String]) throws -> Int32 {
@@ -32,11 +32,14 @@ func runEvaluate(_ raw: [String]) throws -> Int32 {
   Threads.count = try args.threads()
   let checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"
   // An image folder is read at the size the checkpoint was trained at, unless told otherwise.
-  let recordedShape = (try? SafeTensors.readMetadata(checkpoint))?["input_shape"].map {
-    $0.split(separator: ",").compactMap { Int($0) }
-  }
-  let size = recordedShape.flatMap { $0.count == 3 ? ($0[0], $0[1]) : nil }
+  let metadata = (try? SafeTensors.readMetadata(checkpoint)) ?? [:]
+  let size = try recordedInputShape(metadata, checkpoint: checkpoint).map { ($0[0], $0[1]) }
   let test = try loadData(args, limit: 1, testLimit: limit, defaultSize: size).test
+  if let names = try recordedClassNames(metadata, checkpoint: checkpoint), names != test.classNames {
+    throw RunError(
+      "checkpoint \(quoted(checkpoint)) was trained on the classes \(names.joined(separator: ", ")), the data has \(test.classNames.joined(separator: ", "))"
+    )
+  }
   let (model, saved) = try loadCheckpointModel(
     args, checkpoint: checkpoint, imageShape: test.imageShape, classes: test.classNames.count)
   let start = Date()

@@ -51,14 +51,19 @@ func runPredict(_ raw: [String]) throws -> Int32 {
   Threads.count = try args.threads()
   let checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"
   let recorded = (try? SafeTensors.readMetadata(checkpoint)) ?? [:]
-  let shape = recorded["input_shape"].map { $0.split(separator: ",").compactMap { Int($0) } } ?? [32, 32, 3]
-  guard shape.count == 3, shape.allSatisfy({ $0 > 0 }), shape[2] == 1 || shape[2] == 3 else {
+  let recordedShape = try recordedInputShape(recorded, checkpoint: checkpoint)
+  let recordedNames = try recordedClassNames(recorded, checkpoint: checkpoint)
+  let names = recordedNames ?? CIFAR10.defaultClassNames
+  let (model, _) = try loadCheckpointModel(
+    args, checkpoint: checkpoint, imageShape: recordedShape ?? [32, 32, 3], classes: names.count)
+  // The model as built decides: the recorded shape and classes must agree with it.
+  let shape = model.inputShape
+  guard shape.count == 3, shape[2] == 1 || shape[2] == 3, model.outputShape == [names.count] else {
     throw RunError(
-      "checkpoint \(quoted(checkpoint)) records the input shape \(recorded["input_shape"] ?? ""), not H,W,1 or H,W,3")
+      "the model of \(quoted(checkpoint)) takes \(shape) and gives \(model.outputShape), which does not fit images of 1 or 3 channels in \(names.count) classes"
+    )
   }
-  let names = recorded["class_names"].map { $0.split(separator: "\n").map(String.init) } ?? CIFAR10.defaultClassNames
-  let (model, _) = try loadCheckpointModel(args, checkpoint: checkpoint, imageShape: shape, classes: names.count)
-  let top = try args.int("top", default: 3, in: 1...names.count)
+  let top = try args.int("top", default: min(3, names.count), in: 1...names.count)
   let logits = !endsInSoftmax(model)
   var failed = 0
   for file in files {

@@ -44,8 +44,8 @@ func runReport(_ raw: [String]) throws -> Int32 {
   var model: Sequential?
   if pathKind(checkpoint) == .file {
     do {
-      let shape = metadata["input_shape"].map { $0.split(separator: ",").compactMap { Int($0) } } ?? [32, 32, 3]
-      let classes = metadata["class_names"].map { $0.split(separator: "\n").count } ?? 10
+      let shape = try recordedInputShape(metadata, checkpoint: checkpoint) ?? [32, 32, 3]
+      let classes = try recordedClassNames(metadata, checkpoint: checkpoint)?.count ?? 10
       model = try loadCheckpointModel(args, checkpoint: checkpoint, imageShape: shape, classes: classes).0
     } catch {
       page.missing(
@@ -91,13 +91,16 @@ private func readEpochs(_ path: String, page: inout ReportPage) -> [[String: Dou
 private func reportEvaluation(
   _ model: Sequential, _ args: Arguments, metadata: [String: String], limit: Int?, page: inout ReportPage
 ) throws {
-  let shape = metadata["input_shape"].map { $0.split(separator: ",").compactMap { Int($0) } }
+  let shape = model.inputShape
   let test: ImageDataset
   do {
-    test = try loadData(
-      args, limit: 1, testLimit: limit, defaultSize: shape.flatMap { $0.count == 3 ? ($0[0], $0[1]) : nil }
-    )
-    .test
+    test = try loadData(args, limit: 1, testLimit: limit, defaultSize: shape.count == 3 ? (shape[0], shape[1]) : nil)
+      .test
+    guard test.imageShape == model.inputShape, model.outputShape == [test.classNames.count] else {
+      throw RunError(
+        "the model takes \(model.inputShape) into \(model.outputShape), the test data is \(test.imageShape) in \(test.classNames.count) classes"
+      )
+    }
   } catch {
     page.missing("No test data (\(error)): no confusion matrix or misclassified images.")
     page.filters(model)

@@ -15,7 +15,10 @@ struct ChartSeries {
 func lineChart(
   title: String, xLabel: String, yLabel: String, series all: [ChartSeries], width: Double = 460, height: Double = 280
 ) -> String {
-  let series = all.filter { !$0.points.isEmpty }
+  // Only finite points within a range a chart can scale (a diverged run logs NaN or huge losses).
+  let series = all.map { s in
+    ChartSeries(name: s.name, color: s.color, points: s.points.filter { abs($0.x) < 1e30 && abs($0.y) < 1e30 })
+  }.filter { !$0.points.isEmpty }
   guard !series.isEmpty else { return "<p class=\"note\">\(escape(title)): no values logged.</p>" }
   let xs = series.flatMap { $0.points.map(\.x) }
   let ys = series.flatMap { $0.points.map(\.y) }
@@ -63,6 +66,7 @@ func niceTicks(_ low: Double, _ high: Double, minimumStep: Double = 0) -> ([Doub
   let raw = (hi - lo) / 5
   let magnitude = pow(10, floor(log10(raw)))
   let step = max(minimumStep, [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude)
+  guard step.isFinite, step > 0 else { return ([lo, hi], lo...max(hi, lo + 1)) }
   let first = floor(lo / step) * step
   let last = ceil(hi / step) * step
   let ticks = stride(from: first, through: last + step / 2, by: step).map { $0 }

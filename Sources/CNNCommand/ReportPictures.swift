@@ -10,10 +10,15 @@ func imageTag(_ image: PixelImage, scale: Int, title: String) -> String {
     "<img src=\"data:image/png;base64,\(data)\" width=\"\(image.width * scale)\" height=\"\(image.height * scale)\" alt=\"\(escape(title))\" title=\"\(escape(title))\">"
 }
 
-/// Values mapped linearly from their [min, max] to 0...255 (all 128 when they are equal).
+/// Values mapped linearly from the [min, max] of the finite ones to 0...255 (128 when they are
+/// all equal; 0 for NaN and infinities).
 func stretched(_ values: [Float]) -> [UInt8] {
-  guard let lo = values.min(), let hi = values.max(), hi > lo else { return values.map { _ in 128 } }
-  return values.map { UInt8(((($0 - lo) / (hi - lo)) * 255).rounded()) }
+  let finite = values.filter(\.isFinite).map(Double.init)
+  guard let lo = finite.min(), let hi = finite.max(), hi > lo else { return values.map { $0.isFinite ? 128 : 0 } }
+  return values.map { v in
+    guard v.isFinite else { return 0 }
+    return UInt8(min(255, max(0, ((Double(v) - lo) / (hi - lo) * 255).rounded())))
+  }
 }
 
 /// Image `n` of an NHWC batch of pixel values in [0, 1], as 8-bit pixels.

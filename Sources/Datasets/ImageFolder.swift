@@ -16,7 +16,7 @@ public enum ImageFolder {
     -> ImageDataset
   {
     guard channels == 1 || channels == 3 else { throw DatasetError("images have 1 or 3 channels, not \(channels)") }
-    if let size, size.height <= 0 || size.width <= 0 || size.height * size.width > 1 << 20 {
+    if let size, !(1...1024).contains(size.height) || !(1...1024).contains(size.width) {
       throw DatasetError("image size \(size.height)x\(size.width) is not 1x1 to 1024x1024")
     }
     let classes = try entries(directory, what: "image folder").filter { pathKind(join(directory, $0)) == .directory }
@@ -48,6 +48,9 @@ public enum ImageFolder {
             )
           }
           let s = shape ?? (image.height, image.width)
+          guard s.height <= 1024, s.width <= 1024 else {
+            throw DatasetError("\(quoted(path)) is \(image.height)x\(image.width), larger than 1024x1024; give a size")
+          }
           shape = s
           image = try image.resized(height: s.height, width: s.width, channels: channels)
         } catch let error as ImageFileError {
@@ -95,18 +98,23 @@ extension ImageDataset {
       held += order.prefix(n)
       kept += order.dropFirst(n)
     }
-    func subset(_ indices: [Int]) throws -> ImageDataset {
-      let sorted = indices.sorted()
-      var bytes: [UInt8] = []
-      bytes.reserveCapacity(sorted.count * imageSize)
-      for i in sorted { bytes += images[(i * imageSize)..<((i + 1) * imageSize)] }
-      return try ImageDataset(
-        images: bytes, labels: sorted.map { labels[$0] }, height: height, width: width, channels: channels,
-        classNames: classNames)
-    }
     guard !held.isEmpty, !kept.isEmpty else {
       throw DatasetError("holding out \(fraction) of \(count) images leaves one side empty")
     }
     return (try subset(kept), try subset(held))
+  }
+
+  /// The images at `indices` (valid indices, each once), in index order.
+  public func subset(_ indices: [Int]) throws -> ImageDataset {
+    let sorted = indices.sorted()
+    guard sorted.first.map({ $0 >= 0 }) ?? true, sorted.last.map({ $0 < count }) ?? true else {
+      throw DatasetError("subset indices outside 0..<\(count)")
+    }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(sorted.count * imageSize)
+    for i in sorted { bytes += images[(i * imageSize)..<((i + 1) * imageSize)] }
+    return try ImageDataset(
+      images: bytes, labels: sorted.map { labels[$0] }, height: height, width: width, channels: channels,
+      classNames: classNames)
   }
 }

@@ -42,6 +42,24 @@ final class ImageCommandTests: XCTestCase {
     XCTAssertTrue(p.out.contains("%, dark "), p.out)
     XCTAssertTrue(p.err.contains("short.ppm"), p.err)
     XCTAssertEqual(try cnn(["predict", "--checkpoint", ck]).status, 2, "no files")
+    // The checkpoint's classes are not another folder's, and a report on data that does not fit
+    // the model says so instead of failing.
+    try fm.createDirectory(atPath: "\(dir)/other/x", withIntermediateDirectories: true)
+    try fm.createDirectory(atPath: "\(dir)/other/y", withIntermediateDirectories: true)
+    try ppm(1, 2, 3).write(to: URL(fileURLWithPath: "\(dir)/other/x/a.ppm"))
+    try ppm(1, 2, 3).write(to: URL(fileURLWithPath: "\(dir)/other/y/b.ppm"))
+    let wrong = try cnn(["evaluate", "--data", "\(dir)/other", "--test-data", "\(dir)/other", "--checkpoint", ck])
+    XCTAssertEqual(wrong.status, 1)
+    XCTAssertTrue(wrong.err.contains("trained on the classes bright, dark"), wrong.err)
+    try fm.createDirectory(atPath: "\(dir)/other/z", withIntermediateDirectories: true)
+    try ppm(1, 2, 3).write(to: URL(fileURLWithPath: "\(dir)/other/z/c.ppm"))
+    let report = try cnn(
+      [
+        "report", "--data", "\(dir)/other", "--test-data", "\(dir)/other", "--checkpoint", ck, "--output",
+        "\(dir)/r.html",
+      ])
+    XCTAssertEqual(report.status, 0, report.err)
+    XCTAssertTrue(try String(contentsOfFile: "\(dir)/r.html", encoding: .utf8).contains("No test data"))
   }
 }
 
@@ -83,6 +101,13 @@ final class ReportCommandTests: XCTestCase {
     XCTAssertEqual(logOnly.status, 0, logOnly.err)
     let text = try String(contentsOfFile: "\(dir)/r2.html", encoding: .utf8)
     XCTAssertTrue(text.contains("No checkpoint at") && text.contains("Training curves"), text)
+    // A diverged run's log (NaN and huge losses) still gives a report.
+    try """
+    {"epoch":1,"loss":2.5,"accuracy":0.1}
+    {"epoch":2,"loss":1.7e308,"accuracy":0.1}
+    {"epoch":3,"loss":NaN,"accuracy":0.1}
+    """.write(toFile: "\(dir)/m.metrics.jsonl", atomically: true, encoding: .utf8)
+    XCTAssertEqual(try cnn(["report", "--checkpoint", ck, "--output", "\(dir)/r4.html"]).status, 0)
     let nothing = try cnn(["report", "--checkpoint", "\(dir)/none.safetensors", "--output", "\(dir)/r3.html"])
     XCTAssertEqual(nothing.status, 1)
     XCTAssertTrue(nothing.err.contains("nothing to report"), nothing.err)

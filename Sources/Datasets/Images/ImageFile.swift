@@ -1,12 +1,15 @@
 import Foundation
+import Tensors
 
 extension PixelImage {
   /// Reads a PNG, PGM or PPM file, told apart by its first bytes. Errors name the file.
   public init(contentsOf path: String) throws {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw ImageFileError("cannot read the image file '\(path)'")
+    let bytes: [UInt8]
+    do {
+      bytes = try readFile(path, what: "image file", limit: 256 << 20)
+    } catch let e as FileError {
+      throw ImageFileError(e.message)
     }
-    let bytes = [UInt8](data)
     do {
       if bytes.starts(with: [137, 80, 78, 71]) {
         self = try decodePNG(bytes)

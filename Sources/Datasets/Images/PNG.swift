@@ -22,7 +22,7 @@ public struct ImageFileError: Error, CustomStringConvertible {
 }
 
 /// The largest image accepted, in pixels: bigger files are refused before any allocation.
-let maximumPixels = 1 << 26
+let maximumPixels = 1 << 24
 
 /// Decodes a PNG file's bytes.
 public func decodePNG(_ data: [UInt8]) throws -> PixelImage {
@@ -37,7 +37,11 @@ public func decodePNG(_ data: [UInt8]) throws -> PixelImage {
     guard offset + 12 <= data.count else { throw ImageFileError("the PNG file ends inside a chunk, before IEND") }
     let length = Int(bigEndian32(data, offset))
     guard length <= data.count - offset - 12 else { throw ImageFileError("a PNG chunk runs past the end of the file") }
-    let type = String(decoding: data[(offset + 4)..<(offset + 8)], as: UTF8.self)
+    let typeBytes = data[(offset + 4)..<(offset + 8)]
+    // Chunk types are four ASCII letters; a damaged one is shown in hex.
+    let type =
+      typeBytes.allSatisfy({ (65...90).contains($0) || (97...122).contains($0) })
+      ? String(decoding: typeBytes, as: UTF8.self) : typeBytes.map { String(format: "%02x", $0) }.joined()
     let body = data[(offset + 8)..<(offset + 8 + length)]
     guard crc32(data[(offset + 4)..<(offset + 8 + length)]) == bigEndian32(data, offset + 8 + length) else {
       throw ImageFileError("the PNG chunk \(type) fails its CRC check")
@@ -122,10 +126,11 @@ private struct PNGHeader {
     guard b[10] == 0, b[11] == 0 else { throw ImageFileError("the PNG compression or filter method is unknown") }
     guard b[12] <= 1 else { throw ImageFileError("the PNG interlace method \(b[12]) is unknown") }
     interlaced = b[12] == 1
+    samples = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][colorType]!
   }
 
   /// Samples per pixel as stored.
-  var samples: Int { [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][colorType]! }
+  let samples: Int
   /// Bytes per complete pixel, at least 1: the distance the row filters look back.
   var filterStep: Int { max(1, samples * bitDepth / 8) }
 

@@ -107,12 +107,10 @@ package func f4Transform(
 
 extension WinogradTransform {
   /// The matrix whose sandwich this transform is.
-  package var matrix: SmallMatrix {
-    switch self {
-    case .input: return WinogradTile.f4.inputMatrix
-    case .output: return WinogradTile.f4.outputMatrix
-    case .outputAdjoint: return WinogradTile.f4.outputMatrix.transposed
-    case .inputAdjoint: return WinogradTile.f4.inputMatrix.transposed
-    }
-  }
+  package var matrix: SmallMatrix { f4Matrices[self]! }
 }
+
+private let f4Matrices: [WinogradTransform: SmallMatrix] = [
+  .input: WinogradTile.f4.inputMatrix, .output: WinogradTile.f4.outputMatrix,
+  .outputAdjoint: WinogradTile.f4.outputMatrix.transposed, .inputAdjoint: WinogradTile.f4.inputMatrix.transposed,
+]
