@@ -31,6 +31,8 @@ func runEvaluate(_ raw: [String]) throws -> Int32 {
   let limit = try args.optionalInt("limit", in: 1...Int.max)
   Threads.count = try args.threads()
   let checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"
+  // A bad --model is a usage error before any data loads.
+  _ = try args.model()
   // An image folder is read at the size the checkpoint was trained at, unless told otherwise.
   let metadata = (try? SafeTensors.readMetadata(checkpoint)) ?? [:]
   let size = try recordedInputShape(metadata, checkpoint: checkpoint).map { ($0[0], $0[1]) }
