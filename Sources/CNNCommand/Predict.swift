@@ -64,7 +64,6 @@ func runPredict(_ raw: [String]) throws -> Int32 {
     )
   }
   let top = try args.int("top", default: min(3, names.count), in: 1...names.count)
-  let logits = !endsInSoftmax(model)
   var failed = 0
   for file in files {
     let image: PixelImage
@@ -77,8 +76,8 @@ func runPredict(_ raw: [String]) throws -> Int32 {
     }
     let x = Tensor(uninitialized: [1] + shape)
     for (k, p) in image.pixels.enumerated() { x[k] = Float(p) / 255 }
-    let y = try model.predict(x)
-    let probabilities = logits ? softmaxValues((0..<names.count).map { y[$0] }) : (0..<names.count).map { y[$0] }
+    let y = try classProbabilities(model, x)
+    let probabilities = (0..<names.count).map { y[$0] }
     let best = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top)
     print(
       file + ": "
@@ -87,10 +86,8 @@ func runPredict(_ raw: [String]) throws -> Int32 {
   return failed == 0 ? 0 : 1
 }
 
-/// exp(x) / Σ exp(x), computed stably.
-private func softmaxValues(_ x: [Float]) -> [Float] {
-  let m = x.max() ?? 0
-  let e = x.map { Foundation.exp(Double($0 - m)) }
-  let s = e.reduce(0, +)
-  return e.map { Float($0 / s) }
+/// The model's class probabilities for a batch: its outputs, through a softmax unless it ends in one.
+func classProbabilities(_ model: Sequential, _ x: Tensor) throws -> Tensor {
+  let y = try model.predict(x)
+  return endsInSoftmax(model) ? y : softmax(Variable(y)).value
 }

@@ -108,19 +108,12 @@ private func reportEvaluation(
   }
   var predictions: [Int] = []
   var confidence: [Float] = []
-  let logits = !endsInSoftmax(model)
   for first in stride(from: 0, to: test.count, by: 200) {
     let (x, _) = test.batch(Array(first..<min(test.count, first + 200))[...])
-    let y = try model.predict(x)
+    let y = try classProbabilities(model, x)
     let classes = y.shape[1]
     for n in 0..<x.shape[0] {
-      var row = (0..<classes).map { y[n * classes + $0] }
-      if logits {
-        let m = row.max()!
-        row = row.map { Foundation.exp($0 - m) }
-        let s = row.reduce(0, +)
-        row = row.map { $0 / s }
-      }
+      let row = (0..<classes).map { y[n * classes + $0] }
       let best = row.indices.max { row[$0] < row[$1] }!
       predictions.append(best)
       confidence.append(row[best])

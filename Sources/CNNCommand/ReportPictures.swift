@@ -21,13 +21,12 @@ func stretched(_ values: [Float]) -> [UInt8] {
   }
 }
 
-/// Image `n` of an NHWC batch of pixel values in [0, 1], as 8-bit pixels.
+/// Image `n` of an NHWC batch of pixel values in [0, 1] with 1 or 3 channels, as 8-bit pixels.
 func batchImage(_ x: Tensor, _ n: Int) throws -> PixelImage {
   let (h, w, c) = (x.shape[1], x.shape[2], x.shape[3])
   let size = h * w * c
   let pixels = (0..<size).map { UInt8(min(255, max(0, (x[n * size + $0] * 255).rounded()))) }
-  return try PixelImage(
-    width: w, height: h, channels: c == 3 ? 3 : 1, pixels: c == 3 || c == 1 ? pixels : Array(pixels.prefix(h * w)))
+  return try PixelImage(width: w, height: h, channels: c, pixels: pixels)
 }
 
 /// The filters of a kernel [kh, kw, in, out], each as an image: RGB when it reads 3 channels,
