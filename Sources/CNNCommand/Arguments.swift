@@ -62,7 +62,9 @@ struct Arguments {
 
   func int(_ name: String, default d: Int, in range: ClosedRange<Int>) throws -> Int {
     guard let s = values[name] else { return d }
-    guard let v = Int(s) else { throw UsageError("--\(name) expects a whole number, got \(quoted(s))") }
+    guard isPlainDecimal(s, fraction: false), let v = Int(s) else {
+      throw UsageError("--\(name) expects a whole number, got \(quoted(s))")
+    }
     guard range.contains(v) else {
       throw UsageError("--\(name) must be between \(range.lowerBound) and \(range.upperBound), got \(v)")
     }
@@ -75,14 +77,18 @@ struct Arguments {
 
   func float(_ name: String, default d: Float, above low: Float, atMost high: Float) throws -> Float {
     guard let s = values[name] else { return d }
-    guard let v = Float(s), v.isFinite else { throw UsageError("--\(name) expects a number, got \(quoted(s))") }
+    guard isPlainDecimal(s), let v = Float(s), v.isFinite else {
+      throw UsageError("--\(name) expects a number, got \(quoted(s))")
+    }
     guard v > low, v <= high else { throw UsageError("--\(name) must be above \(low) and at most \(high), got \(s)") }
     return v
   }
 
   func double(_ name: String, default d: Double, above low: Double, atMost high: Double) throws -> Double {
     guard let s = values[name] else { return d }
-    guard let v = Double(s), v.isFinite else { throw UsageError("--\(name) expects a number, got \(quoted(s))") }
+    guard isPlainDecimal(s), let v = Double(s), v.isFinite else {
+      throw UsageError("--\(name) expects a number, got \(quoted(s))")
+    }
     guard v > low, v <= high else {
       throw UsageError(
         "--\(name) must be above \(String(format: "%g", low)) and at most \(String(format: "%g", high)), got \(s)")
@@ -92,7 +98,7 @@ struct Arguments {
 
   func seed(_ name: String = "seed") throws -> UInt64 {
     guard let s = values[name] else { return 0 }
-    guard let v = UInt64(s) else {
+    guard isPlainDecimal(s, fraction: false), let v = UInt64(s) else {
       throw UsageError("--\(name) expects a whole number from 0 to \(UInt64.max), got \(quoted(s))")
     }
     return v
@@ -127,6 +133,23 @@ struct Arguments {
   func threads() throws -> Int {
     try int("threads", default: Threads.available, in: 1...Threads.available)
   }
+}
+
+/// Whether `text` is a number as a person writes it: an optional sign, digits, and with
+/// `fraction` a decimal point with digits on at least one side ("3", "-2", "0.5", ".5", "2.").
+/// Exponents ("1e3"), hexadecimal ("0x10"), "inf" and "nan", which Swift's parsers accept, are not.
+func isPlainDecimal<S: StringProtocol>(_ text: S, fraction: Bool = true) -> Bool {
+  var digits = 0
+  var points = 0
+  for (i, c) in text.utf8.enumerated() {
+    switch c {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
+    case UInt8(ascii: "."): points += 1
+    case UInt8(ascii: "-"), UInt8(ascii: "+"): if i != 0 { return false }
+    default: return false
+    }
+  }
+  return digits > 0 && points <= (fraction ? 1 : 0)
 }
 
 /// Where the CIFAR-10 batches are: --data, else $CIFAR10_DIR, else Datasets/cifar-10-batches-bin.

@@ -12,11 +12,11 @@ import Tensors
 
 /// A new run empties the log (or creates it) at its first save.
 func startLog(_ path: String) throws {
-  let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-  guard fd >= 0 else {
-    throw RunError("cannot write the metrics log \(quoted(path)): \(String(cString: strerror(errno)))")
+  do {
+    close(try openForWriting(path, flags: O_CREAT | O_TRUNC, what: "the metrics log"))
+  } catch let error as FileError {
+    throw RunError(error.message)
   }
-  close(fd)
 }
 
 /// A resumed run makes the log agree with its checkpoint: lines of epochs after the

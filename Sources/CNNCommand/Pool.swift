@@ -107,7 +107,7 @@ func parseMatrix(_ text: String, source: String) throws -> [[Float]] {
     }
     rows.append(
       try line.enumerated().map { c, word in
-        guard let v = Float(word), v.isFinite else {
+        guard isPlainDecimal(word), let v = Float(word), v.isFinite else {
           throw UsageError("\(source): \(quoted(String(word))) at row \(r + 1), column \(c + 1) is not a number")
         }
         return v

@@ -68,7 +68,7 @@ func runPredict(_ raw: [String]) throws -> Int32 {
   for file in files {
     let image: PixelImage
     do {
-      image = try PixelImage(contentsOf: file).resized(height: shape[0], width: shape[1], channels: shape[2])
+      image = try PixelImage(contentsOf: file, height: shape[0], width: shape[1], channels: shape[2])
     } catch let error as ImageFileError {
       printError("\(error)")
       failed += 1

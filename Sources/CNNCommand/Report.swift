@@ -75,8 +75,11 @@ func runReport(_ raw: [String]) throws -> Int32 {
 
 /// The epochs' lines of the metrics log (what it holds so far), or a note that it is missing.
 private func readEpochs(_ path: String, page: inout ReportPage) -> [[String: Double]] {
-  guard let text = try? String(decoding: readFile(path, what: "the metrics log", limit: 1 << 28), as: UTF8.self) else {
-    page.missing("No metrics log at \(quoted(path)): no training curves, time or images/s.")
+  let text: String
+  do {
+    text = String(decoding: try readFile(path, what: "the metrics log", limit: 1 << 28), as: UTF8.self)
+  } catch {
+    page.missing("No metrics log: \(error); no training curves, time or images/s.")
     return []
   }
   let epochs = text.split(separator: "\n").compactMap { line -> [String: Double]? in

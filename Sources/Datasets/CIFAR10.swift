@@ -86,7 +86,13 @@ public enum CIFAR10 {
   /// Class names from batches.meta.txt (one per line), or the standard ten.
   public static func classNames(directory: String) throws -> [String] {
     let path = (directory as NSString).appendingPathComponent("batches.meta.txt")
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return defaultClassNames }
+    if case .unreachable(_, true) = pathKind(path) { return defaultClassNames }
+    let text: String
+    do {
+      text = String(decoding: try readFile(path, what: "the class-name file", limit: 1 << 20), as: UTF8.self)
+    } catch let e as FileError {
+      throw DatasetError(e.message)
+    }
     let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
       .filter { !$0.isEmpty }
     guard names.count == 10 else {

@@ -39,20 +39,23 @@ public enum ImageFolder {
       }
       for file in files {
         let path = join(folder, file)
-        var image: PixelImage
+        let image: PixelImage
         do {
-          image = try PixelImage(contentsOf: path)
-          if let s = shape, size == nil, (image.height, image.width) != (s.height, s.width) {
-            throw DatasetError(
-              "\(quoted(path)) is \(image.height)x\(image.width), the first image \(s.height)x\(s.width); give a size to resize them all"
-            )
+          // Read at the folder's size as it decodes: a large photo never sits whole in memory.
+          image = try decodeImageFile(path) { header in
+            if let s = shape, size == nil, (header.height, header.width) != (s.height, s.width) {
+              throw DatasetError(
+                "\(quoted(path)) is \(header.height)x\(header.width), the first image \(s.height)x\(s.width); give a size to resize them all"
+              )
+            }
+            let s = shape ?? (header.height, header.width)
+            guard s.height <= 1024, s.width <= 1024 else {
+              throw DatasetError(
+                "\(quoted(path)) is \(header.height)x\(header.width), larger than 1024x1024; give a size")
+            }
+            shape = s
+            return (s.height, s.width, channels)
           }
-          let s = shape ?? (image.height, image.width)
-          guard s.height <= 1024, s.width <= 1024 else {
-            throw DatasetError("\(quoted(path)) is \(image.height)x\(image.width), larger than 1024x1024; give a size")
-          }
-          shape = s
-          image = try image.resized(height: s.height, width: s.width, channels: channels)
         } catch let error as ImageFileError {
           throw DatasetError(error.description)
         }

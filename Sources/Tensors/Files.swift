@@ -72,34 +72,90 @@ package func pathKind(_ path: String) -> PathKind {
   }
 }
 
-/// The whole contents of a regular file (or a device that reads like one), at most `limit`
-/// bytes, with the system's reason on failure: "checkpoint 'x' is a loop of symbolic links".
-/// With `prefix`, only the first `prefix` bytes (fewer if the file is shorter).
-package func readFile(_ path: String, what: String, limit: Int = 1 << 34, prefix: Int? = nil) throws -> [UInt8] {
-  switch pathKind(path) {
-  case .unreachable(let why, _): throw FileError("\(what) \(quoted(path)) \(why)")
-  case .directory: throw FileError("\(what) \(quoted(path)) is a directory, not a file")
-  case .file, .other: break
+/// What a file that is not a regular one is, for messages: "a named pipe (FIFO)".
+private func kindName(_ mode: mode_t) -> String {
+  switch mode & S_IFMT {
+  case S_IFIFO: return "a named pipe (FIFO)"
+  case S_IFSOCK: return "a socket"
+  case S_IFCHR: return "a character device"
+  case S_IFBLK: return "a block device"
+  case S_IFDIR: return "a directory"
+  default: return "not a regular file"
   }
-  let fd = open(path, O_RDONLY)
+}
+
+/// Opens a regular file for reading. Anything else (a directory, a pipe, a socket, a device) is
+/// refused at once: the open never waits for a pipe's writer, and the kind is checked on the
+/// opened file, so a file swapped for a pipe after a check cannot block a read either.
+package func openRegularFile(_ path: String, what: String) throws -> Int32 {
+  if case .unreachable(let why, _) = pathKind(path) { throw FileError("\(what) \(quoted(path)) \(why)") }
+  var before = stat()
+  if stat(path, &before) == 0 && before.st_mode & S_IFMT != S_IFREG {
+    throw FileError("\(what) \(quoted(path)) is \(kindName(before.st_mode)), not a regular file")
+  }
+  let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
   guard fd >= 0 else { throw FileError("\(what) \(quoted(path)) \(reason(errno))") }
+  var st = stat()
+  guard fstat(fd, &st) == 0 else {
+    let code = errno
+    close(fd)
+    throw FileError("\(what) \(quoted(path)) \(reason(code))")
+  }
+  guard st.st_mode & S_IFMT == S_IFREG else {
+    close(fd)
+    let kind = kindName(st.st_mode)
+    throw FileError("\(what) \(quoted(path)) is \(kind), not a regular file")
+  }
+  _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+  return fd
+}
+
+/// Reads up to `count` bytes into `buffer` at `offset`, retrying interrupted reads; 0 at the end.
+package func readSome(
+  _ fd: Int32, into buffer: inout [UInt8], at offset: Int = 0, count: Int, what: String, path: String
+)
+  throws -> Int
+{
+  while true {
+    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, count) }
+    if n >= 0 { return n }
+    if errno != EINTR {
+      throw FileError("cannot read \(what) \(quoted(path)): \(String(cString: strerror(errno)))")
+    }
+  }
+}
+
+/// The whole contents of a regular file, at most `limit` bytes, with the system's reason on
+/// failure: "checkpoint 'x' is a loop of symbolic links". With `prefix`, only the first
+/// `prefix` bytes (fewer if the file is shorter).
+package func readFile(_ path: String, what: String, limit: Int = 1 << 34, prefix: Int? = nil) throws -> [UInt8] {
+  let fd = try openRegularFile(path, what: what)
   defer { close(fd) }
   var bytes: [UInt8] = []
   var chunk = [UInt8](repeating: 0, count: 1 << 20)
   while true {
     let wanted = Swift.min(chunk.count, (prefix ?? Int.max) - bytes.count)
     if wanted <= 0 { return bytes }
-    let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, wanted) }
-    if n < 0 {
-      if errno == EINTR { continue }
-      throw FileError("cannot read \(what) \(quoted(path)): \(String(cString: strerror(errno)))")
-    }
+    let n = try readSome(fd, into: &chunk, count: wanted, what: what, path: path)
     if n == 0 { return bytes }
     guard bytes.count + n <= limit else {
       throw FileError("\(what) \(quoted(path)) is larger than the \(limit >> 20) MB this reader accepts")
     }
     bytes.append(contentsOf: chunk[0..<n])
   }
+}
+
+/// Opens `path` for writing (`flags` added to O_WRONLY) without waiting: a named pipe that no
+/// process reads is refused at once, as the system reports it, instead of blocking.
+package func openForWriting(_ path: String, flags: Int32, what: String) throws -> Int32 {
+  let fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | flags, 0o644)
+  guard fd >= 0 else {
+    let code = errno
+    let why = code == ENXIO ? "it is a named pipe that no process reads" : String(cString: strerror(code))
+    throw FileError("cannot write \(what) \(quoted(path)): \(why)")
+  }
+  _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+  return fd
 }
 
 /// Writes all of `bytes` to `fd`, retrying short writes; returns errno on failure, 0 on success.
@@ -138,8 +194,12 @@ package func makeDirectories(_ path: String) throws {
 package func checkWritable(_ path: String, what: String, regularFile: Bool = false) throws {
   guard !path.isEmpty else { throw FileError("\(what) is an empty path") }
   if pathKind(path) == .directory { throw FileError("\(what) \(quoted(path)) is a directory; give a file path") }
-  if regularFile && pathKind(path) == .other {
-    throw FileError("\(what) \(quoted(path)) is not a regular file (a device or a pipe); give a file path")
+  if pathKind(path) == .other {
+    if regularFile {
+      throw FileError("\(what) \(quoted(path)) is not a regular file (a device or a pipe); give a file path")
+    }
+    close(try openForWriting(path, flags: 0, what: what))
+    return
   }
   let folder = (path as NSString).deletingLastPathComponent
   try makeDirectories(folder)
@@ -206,8 +266,7 @@ package func writeAtomically(_ bytes: [UInt8], to link: String, what: String) th
 
 /// Appends `bytes` to `path` (created if missing) in one write.
 package func appendToFile(_ bytes: [UInt8], path: String, what: String) throws {
-  let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
-  guard fd >= 0 else { throw FileError("cannot write \(what) \(quoted(path)): \(String(cString: strerror(errno)))") }
+  let fd = try openForWriting(path, flags: O_APPEND | O_CREAT, what: what)
   var code = bytes.withUnsafeBytes { writeAll(fd, $0) }
   if code == 0 && fsync(fd) != 0 && errno != EINVAL && errno != EROFS { code = errno }
   close(fd)

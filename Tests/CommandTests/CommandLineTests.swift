@@ -61,6 +61,15 @@ final class CommandLineTests: XCTestCase {
       (["train", "stray"], "unexpected argument 'stray'"),
       (["train", "--epochs", "2", "--epochs", "3"], "--epochs is given twice"),
       (["evaluate", "--batch-size", "x"], "--batch-size expects a whole number"),
+      // Numbers as a person writes them: no hexadecimal, exponents, infinities or fractions of counts.
+      (["train", "--epochs", "0x10"], "--epochs expects a number, got '0x10'"),
+      (["train", "--epochs", "1e3"], "--epochs expects a number, got '1e3'"),
+      (["train", "--learning-rate", "inf"], "--learning-rate expects a number, got 'inf'"),
+      (["train", "--learning-rate", "1e-3"], "--learning-rate expects a number, got '1e-3'"),
+      (["train", "--batch-size", "0x20"], "--batch-size expects a whole number, got '0x20'"),
+      (["train", "--batch-size", "32.0"], "--batch-size expects a whole number, got '32.0'"),
+      (["train", "--seed", "0x1"], "--seed expects a whole number"),
+      (["pool", "--matrix", "1 2; 3 0x4"], "'0x4' at row 2, column 2 is not a number"),
       (["summary", "--layers"], "unknown option '--layers'"),
     ]
     for (args, text) in cases {

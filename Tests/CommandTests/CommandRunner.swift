@@ -28,9 +28,14 @@ func cnn(_ args: [String], environment: [String: String] = [:]) throws -> RunRes
   try runProcess(cnnBinary, args, environment: environment)
 }
 
-/// Runs `executable args...` to completion (see `startProcess`).
+/// Runs `executable args...` to completion in a new, empty working folder that is removed
+/// afterwards, so that a default path (`runs/model.safetensors`, `Datasets/...`) never reaches
+/// the package's own folders, whatever a user keeps there.
 func runProcess(_ executable: String, _ args: [String], environment: [String: String] = [:]) throws -> RunResult {
-  let p = try startProcess(executable, args, environment: environment)
+  let folder = NSTemporaryDirectory() + "cnn-cwd-\(UUID().uuidString)"
+  try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(atPath: folder) }
+  let p = try startProcess(executable, args, in: folder, environment: environment)
   let out = p.outPipe.fileHandleForReading.readDataToEndOfFile()
   let err = p.errPipe.fileHandleForReading.readDataToEndOfFile()
   p.process.waitUntilExit()
@@ -45,16 +50,21 @@ struct Started {
   let errPipe: Pipe
 }
 
-func startCNN(_ args: [String], environment: [String: String] = [:]) throws -> Started {
-  try startProcess(cnnBinary, args, environment: environment)
+/// Starts `cnn args...` in `folder`, a temporary folder of the test's.
+func startCNN(_ args: [String], in folder: String, environment: [String: String] = [:]) throws -> Started {
+  try startProcess(cnnBinary, args, in: folder, environment: environment)
 }
 
-/// Starts `executable args...` with this process's environment less the variables that name
-/// CIFAR-10 data (so a developer's settings never leak into a test), plus `environment`.
-func startProcess(_ executable: String, _ args: [String], environment: [String: String] = [:]) throws -> Started {
+/// Starts `executable args...` in the working folder `folder`, with this process's environment
+/// less the variables that name CIFAR-10 data (so a developer's settings never leak into a
+/// test), plus `environment`.
+func startProcess(_ executable: String, _ args: [String], in folder: String, environment: [String: String] = [:])
+  throws -> Started
+{
   let p = Process()
   p.executableURL = URL(fileURLWithPath: executable)
   p.arguments = args
+  p.currentDirectoryURL = URL(fileURLWithPath: folder)
   var env = ProcessInfo.processInfo.environment
   for name in ["CIFAR10_DIR", "CIFAR10_ARCHIVE", "CIFAR10_SHA256"] { env[name] = nil }
   for (k, v) in environment { env[k] = v }

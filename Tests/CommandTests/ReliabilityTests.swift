@@ -179,15 +179,65 @@ final class ReliabilityTests: XCTestCase {
     XCTAssertTrue(odd.err.contains("records the pooling 'average(k=3)', which this version does not know"), odd.err)
   }
 
-  func testReadsAreBounded() throws {
-    let r = try cnn(["pool", "--file", "/dev/zero"])
-    XCTAssertEqual(r.status, 1)
-    XCTAssertTrue(r.err.contains("matrix file '/dev/zero' is larger than the 64 MB this reader accepts"), r.err)
+  /// A named pipe with no writer, a socket or a device given as any input file (data,
+  /// checkpoint, image, metrics log, matrix) is refused at once by name, never read from.
+  func testSpecialFilesAreRefusedAtOnce() throws {
     let dir = try temporaryDirectory(self)
     try writeSyntheticCIFAR(dir, train: 4, test: 4)
-    let checkpoint = try cnn(["evaluate", "--data", dir, "--checkpoint", "/dev/zero"])
-    XCTAssertEqual(checkpoint.status, 1)
-    XCTAssertTrue(checkpoint.err.contains("checkpoint '/dev/zero' is larger than the 1024 MB"), checkpoint.err)
+    let ck = dir + "/m.safetensors"
+    XCTAssertEqual(try cnn(["train", "--data", dir, "--model", "tiny", "--epochs", "1", "--checkpoint", ck]).status, 0)
+    XCTAssertEqual(mkfifo(dir + "/fifo", 0o644), 0)
+    let socket = try unixSocket(dir + "/socket")
+    defer { close(socket) }
+    let kinds = [
+      (dir + "/fifo", "is a named pipe (FIFO), not a regular file"),
+      (dir + "/socket", "is a socket, not a regular file"),
+      ("/dev/zero", "is a character device, not a regular file"),
+    ]
+    for (path, kind) in kinds {
+      // The data's test batch: a folder whose test_batch.bin is the special file.
+      let data = dir + "/data-\((path as NSString).lastPathComponent)"
+      try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+      try writeSyntheticCIFAR(data, train: 4, test: 4)
+      try FileManager.default.removeItem(atPath: data + "/test_batch.bin")
+      try FileManager.default.createSymbolicLink(atPath: data + "/test_batch.bin", withDestinationPath: path)
+      let cases: [[String]] = [
+        ["evaluate", "--data", data, "--checkpoint", ck],
+        ["evaluate", "--data", dir, "--checkpoint", path],
+        ["predict", "--checkpoint", ck, path],
+        ["report", "--data", dir, "--checkpoint", ck, "--metrics", path, "--output", dir + "/r.html"],
+        ["pool", "--file", path],
+      ]
+      for args in cases {
+        let start = Date()
+        let r = try cnn(args)
+        let seconds = Date().timeIntervalSince(start)
+        if args[0] == "report" {
+          // A report notes what it cannot read and is written all the same.
+          XCTAssertEqual(r.status, 0, r.err)
+          XCTAssertTrue(try String(contentsOfFile: dir + "/r.html", encoding: .utf8).contains(kind))
+        } else {
+          XCTAssertEqual(r.status, 1, "\(args): \(r.err)")
+          XCTAssertTrue(r.err.contains(kind), "\(args): \(r.err)")
+        }
+        XCTAssertLessThan(seconds, 5, "\(args) answered at once")
+      }
+    }
+  }
+
+  /// A listening Unix-domain socket at `path`; its descriptor.
+  private func unixSocket(_ path: String) throws -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+      for (i, b) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = b }
+    }
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    guard fd >= 0, bound == 0, listen(fd, 1) == 0 else { throw XCTSkip("no Unix-domain socket at \(path)") }
+    return fd
   }
 
   func testResumeRefusesOtherData() throws {
@@ -220,6 +270,7 @@ final class ReliabilityTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(slave, 0)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: cnnBinary)
+    p.currentDirectoryURL = URL(fileURLWithPath: dir)
     let ck = dir + "/m.safetensors"
     p.arguments = [
       "train", "--data", dir, "--model", "tiny", "--epochs", "30", "--batch-size", "8", "--checkpoint", ck,
@@ -257,7 +308,7 @@ final class ReliabilityTests: XCTestCase {
     var tries = 0
     while killedMidSave < 20 && tries < 300 {
       tries += 1
-      let p = try startCNN(common + (FileManager.default.fileExists(atPath: ck) ? ["--resume"] : []))
+      let p = try startCNN(common + (FileManager.default.fileExists(atPath: ck) ? ["--resume"] : []), in: dir)
       let tmp = "\(ck).tmp-\(p.process.processIdentifier)"
       let deadline = Date().addingTimeInterval(60)
       while p.process.isRunning && Date() < deadline && access(tmp, F_OK) != 0 { usleep(100) }

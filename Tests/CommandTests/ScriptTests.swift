@@ -11,7 +11,9 @@ final class ScriptTests: XCTestCase {
   }
 
   func testHelpOnEveryScript() throws {
-    for name in ["get-cifar10.sh", "train-cifar10.sh", "check-fma.sh", "pooling-experiment.sh"] {
+    for name in [
+      "get-cifar10.sh", "train-cifar10.sh", "check-fma.sh", "pooling-experiment.sh", "check-files-left-alone.sh",
+    ] {
       for flag in ["--help", "-h"] {
         let r = try script(name, [flag])
         XCTAssertEqual(r.status, 0, "\(name) \(flag): \(r.err)")
@@ -30,6 +32,7 @@ final class ScriptTests: XCTestCase {
       ("get-cifar10.sh", ["--dest", ""], "--dest needs a value"),
       ("train-cifar10.sh", ["--archive"], "--archive needs a value"),
       ("check-fma.sh", ["now"], "unknown argument 'now'"),
+      ("check-files-left-alone.sh", ["now"], "unknown argument 'now'"),
       ("pooling-experiment.sh", ["--poolings", "max,median"], "unknown pooling 'median'"),
       ("pooling-experiment.sh", ["--epochs", "0"], "--epochs must be a whole number above 0, got '0'"),
       ("pooling-experiment.sh", ["--seeds"], "--seeds needs a value"),

@@ -59,7 +59,7 @@ final class TrainingRunTests: XCTestCase {
     XCTAssertEqual(straight.status, 0, straight.err)
 
     let ck = dir + "/killed.safetensors"
-    let p = try startCNN(common + ["--checkpoint", ck])
+    let p = try startCNN(common + ["--checkpoint", ck], in: dir)
     // Wait for the first epoch's checkpoint, then kill during a later epoch.
     let deadline = Date().addingTimeInterval(120)
     while !FileManager.default.fileExists(atPath: ck) && Date() < deadline && p.process.isRunning { usleep(5_000) }
@@ -85,7 +85,7 @@ final class TrainingRunTests: XCTestCase {
     let dir = try temporaryDirectory(self)
     try writeSyntheticCIFAR(dir, train: 1200, test: 100)
     let ck = dir + "/int.safetensors"
-    let p = try startCNN(["train", "--data", dir, "--model", "tiny", "--epochs", "1000", "--checkpoint", ck])
+    let p = try startCNN(["train", "--data", dir, "--model", "tiny", "--epochs", "1000", "--checkpoint", ck], in: dir)
     let deadline = Date().addingTimeInterval(120)
     while !FileManager.default.fileExists(atPath: ck) && Date() < deadline && p.process.isRunning { usleep(5_000) }
     usleep(100_000)

@@ -70,8 +70,42 @@ final class PNGTests: XCTestCase {
     }
     let huge = pngFile(width: 100_000, height: 100_000, depth: 8, colorType: 0, rows: [0])
     XCTAssertThrowsError(try decodePNG(huge)) { XCTAssertTrue("\($0)".contains("more than"), "\($0)") }
+    // Work: 60,000² pixels is past the limit; 20,000 x 10,000 is not, but a few bytes of data
+    // cannot hold it (DEFLATE expands at most 1,032 times). Both are refused before decoding.
+    let wide = pngFile(width: 60_000, height: 60_000, depth: 8, colorType: 2, rows: [0, 1, 2, 3])
+    XCTAssertThrowsError(try decodePNG(wide)) {
+      XCTAssertTrue("\($0)".contains("60000x60000, more than this reader's limit"), "\($0)")
+    }
+    let lying = pngFile(width: 20_000, height: 10_000, depth: 8, colorType: 2, rows: [0, 1, 2, 3])
+    XCTAssertThrowsError(try decodePNG(lying)) {
+      XCTAssertTrue("\($0)".contains("more than its"), "\($0)")
+    }
     XCTAssertThrowsError(try decodePNG([UInt8]("GIF89a".utf8))) {
       XCTAssertTrue("\($0)".contains("not a PNG"), "\($0)")
+    }
+  }
+
+  /// Read resized while decoding, a row at a time, every file gives the same pixels as read
+  /// whole and then resized: each fixture (interlaced and split IDATs among them), a PNG of
+  /// many stored blocks and a PPM, to larger, smaller and equal sizes, gray and RGB.
+  func testStreamingResizeMatchesWholeDecode() throws {
+    let dir = NSTemporaryDirectory() + "png-stream-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var rng = SeededRandom(seed: 3)
+    let big = try PixelImage(
+      width: 301, height: 257, channels: 3, pixels: (0..<(301 * 257 * 3)).map { _ in UInt8(rng.nextInt(below: 256)) })
+    var files = pngFixtures.keys.sorted().map { ($0 + ".png", fixture($0)) }
+    files.append(("big.png", big.pngData()))
+    files.append(("big.ppm", [UInt8]("P6\n301 257\n255\n".utf8) + big.pixels))
+    for (name, bytes) in files {
+      let path = dir + "/" + name
+      try Data(bytes).write(to: URL(fileURLWithPath: path))
+      let whole = try PixelImage(contentsOf: path)
+      for (h, w, c) in [(7, 5, 3), (32, 32, 1), (whole.height, whole.width, whole.channels), (600, 40, 3)] {
+        let streamed = try PixelImage(contentsOf: path, height: h, width: w, channels: c)
+        XCTAssertEqual(streamed, try whole.resized(height: h, width: w, channels: c), "\(name) to \(h)x\(w)x\(c)")
+      }
     }
   }
 

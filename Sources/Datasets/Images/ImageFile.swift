@@ -1,71 +1,82 @@
 import Foundation
 import Tensors
 
-extension PixelImage {
-  /// Reads a PNG, PGM or PPM file, told apart by its first bytes. Errors name the file.
-  public init(contentsOf path: String) throws {
-    let bytes: [UInt8]
-    do {
-      bytes = try readFile(path, what: "image file", limit: 256 << 20)
-    } catch let e as FileError {
-      throw ImageFileError(e.message)
-    }
-    do {
-      if bytes.starts(with: [137, 80, 78, 71]) {
-        self = try decodePNG(bytes)
-      } else if bytes.starts(with: [80]) {
-        self = try decodePNM(bytes)
-      } else {
-        throw ImageFileError("not a PNG, PGM or PPM file")
-      }
-    } catch let error as ImageFileError {
-      throw ImageFileError("'\(path)': \(error)")
-    }
-  }
+/// What a decoder has read of an image before its pixels: its size and channels as decoded
+/// (1 for gray, 3 for colour).
+struct ImageHeader {
+  let width: Int, height: Int, channels: Int
+}
 
-  /// The image at `height` × `width`, each new pixel the mean of the area of the old image it
-  /// covers (partly covered pixels weighted by the part), with 1 or 3 channels (gray becomes
-  /// RGB by repetition, RGB becomes gray by the ITU-R BT.601 luma weights).
-  public func resized(height h: Int, width w: Int, channels c: Int) throws -> PixelImage {
-    guard h > 0, w > 0, c == 1 || c == 3 else { throw ImageFileError("cannot resize to \(h)x\(w)x\(c)") }
-    let horizontal = areaWeights(from: width, to: w)
-    let vertical = areaWeights(from: height, to: h)
-    var out = [UInt8](repeating: 0, count: h * w * c)
-    var row = [Double](repeating: 0, count: w * channels)
-    var sums = [Double](repeating: 0, count: w * channels)
-    for (oy, rows) in vertical.enumerated() {
-      for i in sums.indices { sums[i] = 0 }
-      for (y, wy) in rows {
-        for i in row.indices { row[i] = 0 }
-        for (ox, cols) in horizontal.enumerated() {
-          for (x, wx) in cols {
-            for k in 0..<channels { row[ox * channels + k] += wx * Double(pixels[(y * width + x) * channels + k]) }
-          }
-        }
-        for i in sums.indices { sums[i] += wy * row[i] }
-      }
-      for ox in 0..<w {
-        let v = (0..<channels).map { sums[ox * channels + $0] }
-        let values = c == channels ? v : c == 3 ? [v[0], v[0], v[0]] : [0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2]]
-        for k in 0..<c { out[(oy * w + ox) * c + k] = UInt8(min(255, max(0, values[k].rounded()))) }
-      }
+/// The limits on an image file: the work a file may ask for and the memory a decoder may take,
+/// checked from the header before any pixel is decoded or any buffer allocated.
+enum ImageLimits {
+  /// The longest side: a row's buffers stay under 1 MB.
+  static let side = 1 << 16
+  /// Pixels decoded from one file (a 16384x16384 image); decoding is row by row, so this
+  /// bounds the time, not the memory.
+  static let pixels = 1 << 28
+  /// Pixels of an image kept whole, not resized while it is read (or interlaced, whose passes
+  /// need the whole image): 16M pixels, 48 MB of RGB.
+  static let wholePixels = 1 << 24
+
+  /// Refuses a header past the work limits; `format` names the file kind in messages.
+  static func check(_ header: ImageHeader, _ format: String) throws {
+    let (w, h) = (header.width, header.height)
+    guard w > 0, h > 0 else { throw ImageFileError("the \(format) image is \(w)x\(h)") }
+    guard w <= side, h <= side, w * h <= pixels else {
+      throw ImageFileError(
+        "the \(format) image is \(w)x\(h), more than this reader's limit of \(side) a side and \(pixels) pixels")
     }
-    return try PixelImage(width: w, height: h, channels: c, pixels: out)
   }
 }
 
-/// For each of `m` output cells over `n` input cells, the input cells it covers and the
-/// fraction of the output cell each one fills (summing to 1).
-private func areaWeights(from n: Int, to m: Int) -> [[(Int, Double)]] {
-  (0..<m).map { o in
-    let (start, end) = (Double(o) * Double(n) / Double(m), Double(o + 1) * Double(n) / Double(m))
-    var cells: [(Int, Double)] = []
-    var i = Int(start)
-    while i < n && Double(i) < end {
-      let overlap = min(end, Double(i + 1)) - max(start, Double(i))
-      if overlap > 0 { cells.append((i, overlap / (end - start))) }
-      i += 1
+extension PixelImage {
+  /// Reads a PNG, PGM or PPM file, told apart by its first bytes, whole. Errors name the file.
+  /// Images of more than 16M pixels are refused here: read them resized.
+  public init(contentsOf path: String) throws {
+    self = try decodeImageFile(path) { header in
+      guard header.width * header.height <= ImageLimits.wholePixels else {
+        throw ImageFileError(
+          "the image is \(header.width)x\(header.height), more than the \(ImageLimits.wholePixels) pixels read whole; read it resized"
+        )
+      }
+      return (header.height, header.width, header.channels)
     }
-    return cells
+  }
+
+  /// Reads a PNG, PGM or PPM file resized to `height` × `width` with `channels` (see
+  /// `resized`) while it is decoded, a row at a time: memory grows with the target, not with
+  /// the file, so a 50-megapixel photo is read in a few MB.
+  public init(contentsOf path: String, height: Int, width: Int, channels: Int) throws {
+    self = try decodeImageFile(path) { _ in (height, width, channels) }
+  }
+}
+
+/// Decodes the image file at `path`; `target` sees its header and gives the size to decode it
+/// to (height, width, channels), or throws to refuse it.
+func decodeImageFile(_ path: String, target: (ImageHeader) throws -> (Int, Int, Int)) throws -> PixelImage {
+  var source: ByteSource
+  do {
+    source = try ByteSource(file: path)
+  } catch let e as FileError {
+    throw ImageFileError(e.message)
+  }
+  defer { source.closeFile() }
+  do {
+    return try decodeImage(&source, target: target)
+  } catch let error as ImageFileError {
+    throw ImageFileError("\(quoted(path)): \(error)")
+  } catch let e as FileError {
+    throw ImageFileError(e.message)
+  }
+}
+
+/// Decodes a PNG, PGM or PPM image from `source`, told apart by its first byte.
+func decodeImage(_ source: inout ByteSource, target: (ImageHeader) throws -> (Int, Int, Int)) throws -> PixelImage {
+  let first = try source.next(upTo: 1)
+  switch first.first {
+  case 137: return try decodePNG(&source, target: target)
+  case 80: return try decodePNM(&source, target: target)
+  default: throw ImageFileError("not a PNG, PGM or PPM file")
   }
 }

@@ -1,7 +1,9 @@
 // Inflate (RFC 1951, DEFLATE) inside a zlib stream (RFC 1950), as PNG stores its pixels:
 // stored, fixed-Huffman and dynamic-Huffman blocks. Every read is checked, so a damaged or
 // hostile stream ends in an `InflateError`, never a trap; the output stops at a given size,
-// so a small file cannot expand into gigabytes.
+// so a small file cannot expand into gigabytes. Input and output both stream: the compressed
+// bytes arrive in pieces and the inflated ones leave in pieces, keeping only DEFLATE's 32 KB
+// window, so a large image never needs its whole compressed or inflated data in memory.
 
 /// Why a zlib stream could not be inflated.
 public struct InflateError: Error, CustomStringConvertible {
@@ -9,29 +11,101 @@ public struct InflateError: Error, CustomStringConvertible {
   init(_ description: String) { self.description = description }
 }
 
-/// The bytes of a zlib stream, at most `limit` of them (more is an error).
-func zlibDecompress(_ data: [UInt8], limit: Int) throws -> [UInt8] {
-  guard data.count >= 6 else { throw InflateError("the zlib stream is \(data.count) bytes, too short") }
-  let (cmf, flg) = (Int(data[0]), Int(data[1]))
+/// Inflates a zlib stream whose compressed bytes `input` gives in pieces (nil at the end),
+/// handing the inflated bytes to `output` in order, in pieces; more than `limit` bytes in all
+/// is an error.
+func zlibInflate(
+  input: @escaping () throws -> ArraySlice<UInt8>?, limit: Int, output: @escaping (ArraySlice<UInt8>) throws -> Void
+) throws {
+  var reader = BitReader(input)
+  let (cmf, flg) = (try reader.bits(8), try reader.bits(8))
   guard cmf & 0x0f == 8, cmf >> 4 <= 7 else { throw InflateError("the zlib stream is not deflate-compressed") }
   guard (cmf << 8 | flg) % 31 == 0 else { throw InflateError("the zlib header's check bits are wrong") }
   guard flg & 0x20 == 0 else { throw InflateError("the zlib stream needs a preset dictionary") }
-  var reader = BitReader(data, start: 2)
-  let out = try inflate(&reader, limit: limit)
-  let end = reader.alignedByteOffset
-  guard end + 4 <= data.count else { throw InflateError("the zlib stream ends before its checksum") }
-  let stored = data[end..<(end + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-  guard stored == adler32(out) else { throw InflateError("the zlib checksum does not match the data") }
+  var window = Window(limit: limit, output: output)
+  try inflate(&reader, &window)
+  try window.flush(keeping: 0)
+  reader.alignToByte()
+  var stored: UInt32 = 0
+  for _ in 0..<4 {
+    guard let b = try? reader.bits(8) else { throw InflateError("the zlib stream ends before its checksum") }
+    stored = stored << 8 | UInt32(b)
+  }
+  guard stored == window.adler else { throw InflateError("the zlib checksum does not match the data") }
+}
+
+/// The bytes of a zlib stream held in memory, at most `limit` of them (more is an error).
+func zlibDecompress(_ data: [UInt8], limit: Int) throws -> [UInt8] {
+  var given = false
+  var out: [UInt8] = []
+  try zlibInflate(
+    input: {
+      defer { given = true }
+      return given ? nil : data[...]
+    }, limit: limit, output: { out += $0 })
   return out
+}
+
+/// The inflated bytes: the last 32 KB kept for copies, the rest handed on in pieces, with the
+/// running Adler-32 of everything handed on.
+struct Window {
+  private(set) var bytes: [UInt8] = []
+  /// Bytes already dropped from the front, and how many of `bytes` are handed on.
+  private var dropped = 0
+  private var handed = 0
+  let limit: Int
+  let output: (ArraySlice<UInt8>) throws -> Void
+  private var a: UInt32 = 1
+  private var b: UInt32 = 0
+
+  init(limit: Int, output: @escaping (ArraySlice<UInt8>) throws -> Void) {
+    (self.limit, self.output) = (limit, output)
+    bytes.reserveCapacity(1 << 18)
+  }
+
+  var adler: UInt32 { b << 16 | a }
+
+  /// Whether `n` more bytes stay within the limit.
+  func fits(_ n: Int) -> Bool { dropped + bytes.count + n <= limit }
+
+  mutating func append(_ byte: UInt8) { bytes.append(byte) }
+
+  mutating func append(contentsOf piece: ArraySlice<UInt8>) { bytes += piece }
+
+  /// Copies `length` bytes from `distance` back (checked by the caller to be in the window).
+  mutating func copy(distance: Int, length: Int) {
+    let start = bytes.count - distance
+    for i in 0..<length { bytes.append(bytes[start + i]) }
+  }
+
+  /// Hands on everything not yet handed on once the window has grown past 192 KB, keeping 32 KB.
+  mutating func flushIfLarge() throws { if bytes.count >= 3 << 16 { try flush(keeping: 1 << 15) } }
+
+  /// Hands on every byte not yet handed on and drops all but the last `keep` bytes.
+  mutating func flush(keeping keep: Int) throws {
+    let piece = bytes[handed...]
+    (a, b) = adler32(piece, a, b)
+    try output(piece)
+    let drop = Swift.max(0, bytes.count - keep)
+    bytes.removeFirst(drop)
+    dropped += drop
+    handed = bytes.count
+  }
 }
 
 /// Adler-32 (RFC 1950) of `bytes`.
 func adler32(_ bytes: [UInt8]) -> UInt32 {
-  var (a, b): (UInt32, UInt32) = (1, 0)
-  var i = 0
-  while i < bytes.count {
+  let (a, b) = adler32(bytes[...], 1, 0)
+  return b << 16 | a
+}
+
+/// Adler-32's two sums carried on over `bytes`.
+func adler32(_ bytes: ArraySlice<UInt8>, _ a0: UInt32, _ b0: UInt32) -> (UInt32, UInt32) {
+  var (a, b) = (a0, b0)
+  var i = bytes.startIndex
+  while i < bytes.endIndex {
     // 5,552 bytes keep the sums below 2³² before the modulo.
-    let end = min(bytes.count, i + 5552)
+    let end = min(bytes.endIndex, i + 5552)
     while i < end {
       a += UInt32(bytes[i])
       b += a
@@ -40,25 +114,37 @@ func adler32(_ bytes: [UInt8]) -> UInt32 {
     a %= 65521
     b %= 65521
   }
-  return b << 16 | a
+  return (a, b)
 }
 
-/// Little-endian bits of a byte array, least significant first, as DEFLATE packs them.
+/// Little-endian bits of a byte stream that arrives in pieces, least significant first, as
+/// DEFLATE packs them.
 struct BitReader {
-  private let data: [UInt8]
-  private var position: Int
+  private var data: ArraySlice<UInt8> = []
+  private var position = 0
+  private let more: () throws -> ArraySlice<UInt8>?
   private var buffer: UInt64 = 0
   private var count = 0
 
-  init(_ data: [UInt8], start: Int) {
-    self.data = data
-    position = start
+  init(_ more: @escaping () throws -> ArraySlice<UInt8>?) { self.more = more }
+
+  /// The next piece of input; false at its end.
+  private mutating func refill() throws -> Bool {
+    while let piece = try more() {
+      if !piece.isEmpty {
+        (data, position) = (piece, piece.startIndex)
+        return true
+      }
+    }
+    return false
   }
 
   /// The next `n` (≤ 32) bits as a number, the first bit least significant.
   mutating func bits(_ n: Int) throws -> Int {
     while count < n {
-      guard position < data.count else { throw InflateError("the compressed data ends early") }
+      if position == data.endIndex {
+        guard try refill() else { throw InflateError("the compressed data ends early") }
+      }
       buffer |= UInt64(data[position]) << UInt64(count)
       position += 1
       count += 8
@@ -69,6 +155,26 @@ struct BitReader {
     return value
   }
 
+  /// The next `n` (≤ 32) bits without taking them, and how many of them the input still has
+  /// (fewer than `n` only at its end; the missing ones read as 0).
+  mutating func peek(_ n: Int) throws -> (Int, Int) {
+    while count < n {
+      if position == data.endIndex {
+        guard try refill() else { break }
+      }
+      buffer |= UInt64(data[position]) << UInt64(count)
+      position += 1
+      count += 8
+    }
+    return (Int(buffer & ((1 << UInt64(n)) - 1)), Swift.min(n, count))
+  }
+
+  /// Takes `n` bits that `peek` showed.
+  mutating func drop(_ n: Int) {
+    buffer >>= UInt64(n)
+    count -= n
+  }
+
   /// Drops the bits up to the next byte boundary.
   mutating func alignToByte() {
     let drop = count % 8
@@ -76,23 +182,34 @@ struct BitReader {
     count -= drop
   }
 
-  /// The offset of the next unread whole byte, after `alignToByte`.
-  var alignedByteOffset: Int { position - count / 8 }
-
-  /// `n` bytes straight from the stream (a stored block), after `alignToByte`.
-  mutating func bytes(_ n: Int) throws -> ArraySlice<UInt8> {
-    let start = alignedByteOffset
-    guard n >= 0, start + n <= data.count else { throw InflateError("a stored block runs past the end of the data") }
-    (buffer, count, position) = (0, 0, start + n)
-    return data[start..<(start + n)]
+  /// `n` bytes straight from the stream (a stored block), after `alignToByte`, into `window`.
+  mutating func copyBytes(_ n: Int, into window: inout Window) throws {
+    var left = n
+    while left > 0 && count > 0 {
+      window.append(UInt8(try bits(8)))
+      left -= 1
+    }
+    while left > 0 {
+      if position == data.endIndex {
+        guard try refill() else { throw InflateError("a stored block runs past the end of the data") }
+      }
+      let k = Swift.min(left, data.endIndex - position)
+      window.append(contentsOf: data[position..<(position + k)])
+      position += k
+      left -= k
+      try window.flushIfLarge()
+    }
   }
 }
 
-/// A canonical Huffman code (RFC 1951 §3.2.2), decoded bit by bit from the counts of codes of
-/// each length: small alphabets, so no tables are needed.
+/// A canonical Huffman code (RFC 1951 §3.2.2): codes of up to 9 bits are found in one table
+/// look-up of the next 9 bits; longer ones are decoded bit by bit from the counts of codes of
+/// each length (`decodeSlowly`).
 struct Huffman {
   private var counts = [Int](repeating: 0, count: 16)
   private var symbols: [Int] = []
+  /// Indexed by the next 9 input bits: symbol << 4 | code length, or 0 for a longer code.
+  private var table = [UInt16](repeating: 0, count: 1 << 9)
 
   /// The code for symbols 0..<lengths.count with these code lengths (0: unused).
   init(lengths: [Int]) throws {
@@ -110,9 +227,33 @@ struct Huffman {
       symbols[offsets[l]] = symbol
       offsets[l] += 1
     }
+    // Canonical codes: by length, then by symbol; read first bit first, so the table is
+    // indexed by the code's bits reversed.
+    var next = [Int](repeating: 0, count: 16)
+    var code = 0
+    for l in 1..<16 {
+      code = (code + counts[l - 1]) << 1
+      next[l] = code
+    }
+    for (symbol, l) in lengths.enumerated() where l != 0 && l <= 9 {
+      var reversed = 0
+      for b in 0..<l where next[l] >> b & 1 != 0 { reversed |= 1 << (l - 1 - b) }
+      next[l] += 1
+      for fill in stride(from: reversed, to: 1 << 9, by: 1 << l) { table[fill] = UInt16(symbol << 4 | l) }
+    }
   }
 
   func decode(_ reader: inout BitReader) throws -> Int {
+    let (bits, available) = try reader.peek(9)
+    let entry = Int(table[bits])
+    if entry != 0 && entry & 15 <= available {
+      reader.drop(entry & 15)
+      return entry >> 4
+    }
+    return try decodeSlowly(&reader)
+  }
+
+  func decodeSlowly(_ reader: inout BitReader) throws -> Int {
     var (code, first, index) = (0, 0, 0)
     for l in 1..<16 {
       code |= try reader.bits(1)
@@ -138,10 +279,8 @@ private let distanceExtra = [
   0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13,
 ]
 
-/// The raw DEFLATE blocks from `reader`, at most `limit` bytes.
-func inflate(_ reader: inout BitReader, limit: Int) throws -> [UInt8] {
-  var out: [UInt8] = []
-  out.reserveCapacity(min(limit, 1 << 24))
+/// The raw DEFLATE blocks from `reader`, into `window`.
+func inflate(_ reader: inout BitReader, _ window: inout Window) throws {
   var last = false
   while !last {
     last = try reader.bits(1) == 1
@@ -150,18 +289,18 @@ func inflate(_ reader: inout BitReader, limit: Int) throws -> [UInt8] {
       reader.alignToByte()
       let n = try reader.bits(16)
       guard try reader.bits(16) == n ^ 0xffff else { throw InflateError("a stored block's length check fails") }
-      guard out.count + n <= limit else { throw InflateError("the data inflates past the expected \(limit) bytes") }
-      out += try reader.bytes(n)
+      guard window.fits(n) else { throw InflateError("the data inflates past the expected \(window.limit) bytes") }
+      try reader.copyBytes(n, into: &window)
     case 1:
-      try inflateBlock(&reader, &out, limit: limit, fixedCodes.literals, fixedCodes.distances)
+      try inflateBlock(&reader, &window, fixedCodes.literals, fixedCodes.distances)
     case 2:
       let (literals, distances) = try dynamicCodes(&reader)
-      try inflateBlock(&reader, &out, limit: limit, literals, distances)
+      try inflateBlock(&reader, &window, literals, distances)
     default:
       throw InflateError("the compressed data has a block of the reserved type 3")
     }
+    try window.flushIfLarge()
   }
-  return out
 }
 
 /// The fixed codes of block type 1.
@@ -206,14 +345,15 @@ private func dynamicCodes(_ reader: inout BitReader) throws -> (Huffman, Huffman
 }
 
 /// One Huffman-coded block: literals and (length, distance) copies up to end-of-block.
-private func inflateBlock(
-  _ reader: inout BitReader, _ out: inout [UInt8], limit: Int, _ literals: Huffman, _ distances: Huffman
-) throws {
+private func inflateBlock(_ reader: inout BitReader, _ window: inout Window, _ literals: Huffman, _ distances: Huffman)
+  throws
+{
+  let tooLong = InflateError("the data inflates past the expected \(window.limit) bytes")
   while true {
     let symbol = try literals.decode(&reader)
     if symbol < 256 {
-      guard out.count < limit else { throw InflateError("the data inflates past the expected \(limit) bytes") }
-      out.append(UInt8(symbol))
+      guard window.fits(1) else { throw tooLong }
+      window.append(UInt8(symbol))
       continue
     }
     if symbol == 256 { return }
@@ -223,9 +363,12 @@ private func inflateBlock(
     let d = try distances.decode(&reader)
     guard d < 30 else { throw InflateError("the compressed data holds an invalid distance code") }
     let distance = distanceBase[d] + (try reader.bits(distanceExtra[d]))
-    guard distance <= out.count else { throw InflateError("a copy reaches back before the start of the data") }
-    guard out.count + length <= limit else { throw InflateError("the data inflates past the expected \(limit) bytes") }
-    let start = out.count - distance
-    for i in 0..<length { out.append(out[start + i]) }
+    // The window keeps at least the 32 KB a distance can reach, once that much is inflated.
+    guard distance <= window.bytes.count else {
+      throw InflateError("a copy reaches back before the start of the data")
+    }
+    guard window.fits(length) else { throw tooLong }
+    window.copy(distance: distance, length: length)
+    try window.flushIfLarge()
   }
 }

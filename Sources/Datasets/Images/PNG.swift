@@ -21,73 +21,138 @@ public struct ImageFileError: Error, CustomStringConvertible {
   public init(_ description: String) { self.description = description }
 }
 
-/// The largest image accepted, in pixels: bigger files are refused before any allocation.
-let maximumPixels = 1 << 24
-
-/// Decodes a PNG file's bytes.
+/// Decodes a PNG file's bytes, whole.
 public func decodePNG(_ data: [UInt8]) throws -> PixelImage {
-  let signature: [UInt8] = [137, 80, 78, 71, 13, 10, 26, 10]
-  guard data.count >= 8, Array(data[0..<8]) == signature else { throw ImageFileError("not a PNG file (no signature)") }
+  var source = ByteSource(bytes: data)
+  guard try source.byte() == 137 else { throw ImageFileError("not a PNG file (no signature)") }
+  return try decodePNG(&source, target: { ($0.height, $0.width, $0.channels) })
+}
+
+/// Decodes a PNG file from `source`, its first byte read, streaming: chunks are read as they
+/// come, the image data inflated piece by piece and each row handed to the target's
+/// `ImageRows` as soon as it is unfiltered.
+func decodePNG(_ source: inout ByteSource, target: (ImageHeader) throws -> (Int, Int, Int)) throws -> PixelImage {
+  guard try source.read(7, "the PNG signature") == [80, 78, 71, 13, 10, 26, 10] else {
+    throw ImageFileError("not a PNG file (no signature)")
+  }
+  let chunks = PNGChunks(source)
   var header: PNGHeader?
   var palette: [UInt8] = []
-  var compressed: [UInt8] = []
-  var offset = 8
-  var ended = false
-  while !ended {
-    guard offset + 12 <= data.count else { throw ImageFileError("the PNG file ends inside a chunk, before IEND") }
-    let length = Int(bigEndian32(data, offset))
-    guard length <= data.count - offset - 12 else { throw ImageFileError("a PNG chunk runs past the end of the file") }
-    let typeBytes = data[(offset + 4)..<(offset + 8)]
-    // Chunk types are four ASCII letters; a damaged one is shown in hex.
-    let type =
-      typeBytes.allSatisfy({ (65...90).contains($0) || (97...122).contains($0) })
-      ? String(decoding: typeBytes, as: UTF8.self) : typeBytes.map { String(format: "%02x", $0) }.joined()
-    let body = data[(offset + 8)..<(offset + 8 + length)]
-    guard crc32(data[(offset + 4)..<(offset + 8 + length)]) == bigEndian32(data, offset + 8 + length) else {
-      throw ImageFileError("the PNG chunk \(type) fails its CRC check")
-    }
-    offset += 12 + length
+  while true {
+    let type = try chunks.nextChunk()
     if header == nil && type != "IHDR" { throw ImageFileError("the PNG file does not start with IHDR") }
     switch type {
     case "IHDR":
       guard header == nil else { throw ImageFileError("the PNG file has two IHDR chunks") }
-      header = try PNGHeader(Array(body))
+      header = try PNGHeader(try chunks.wholeBody(limit: 13))
     case "PLTE":
-      guard length % 3 == 0, length > 0, length <= 768 else {
-        throw ImageFileError("the PNG palette has \(length) bytes, not 3 to 768 in threes")
+      palette = try chunks.wholeBody(limit: 768)
+      guard palette.count % 3 == 0, !palette.isEmpty else {
+        throw ImageFileError("the PNG palette has \(palette.count) bytes, not 3 to 768 in threes")
       }
-      palette = Array(body)
     case "IDAT":
-      compressed += body
+      guard let header else { throw ImageFileError("the PNG file has no IHDR") }
+      if header.colorType == 3 && palette.isEmpty { throw ImageFileError("the palette PNG has no PLTE chunk") }
+      let image = try header.decode(chunks, palette: palette, target: target)
+      source = chunks.source
+      return image
     case "IEND":
-      ended = true
+      throw ImageFileError("the PNG file has no image data (IDAT)")
     default:
       // Ancillary chunks (lowercase first letter) may be skipped; critical ones may not.
       guard let first = type.utf8.first, first & 0x20 != 0 else {
         throw ImageFileError("the PNG file has an unknown critical chunk '\(type)'")
       }
+      try chunks.skipBody()
     }
   }
-  guard let header else { throw ImageFileError("the PNG file has no IHDR") }
-  guard !compressed.isEmpty else { throw ImageFileError("the PNG file has no image data (IDAT)") }
-  if header.colorType == 3 {
-    guard !palette.isEmpty else { throw ImageFileError("the palette PNG has no PLTE chunk") }
+}
+
+/// A PNG file's chunks read in order: each chunk's type, then its body in pieces, its CRC
+/// checked when the body ends. A class, since the inflater's input closure reads through it.
+private final class PNGChunks {
+  var source: ByteSource
+  private(set) var type = ""
+  private var left = 0
+  private var crc: UInt32 = 0
+  private var ended = false
+
+  init(_ source: ByteSource) { self.source = source }
+
+  /// Reads the next chunk's length and type; its body is then read by the calls below.
+  func nextChunk() throws -> String {
+    let head = try source.read(8, "a PNG chunk header, before IEND")
+    let length = Int(bigEndian32(head, 0))
+    guard length < 1 << 31, length <= source.remaining - 4 else {
+      throw ImageFileError("a PNG chunk runs past the end of the file")
+    }
+    let typeBytes = head[4..<8]
+    // Chunk types are four ASCII letters; a damaged one is shown in hex.
+    type =
+      typeBytes.allSatisfy({ (65...90).contains($0) || (97...122).contains($0) })
+      ? String(decoding: typeBytes, as: UTF8.self) : typeBytes.map { String(format: "%02x", $0) }.joined()
+    (left, crc, ended) = (length, crcUpdate(0xffff_ffff, typeBytes), false)
+    return type
   }
-  let raw: [UInt8]
-  do {
-    raw = try zlibDecompress(compressed, limit: header.rawSize)
-  } catch let error as InflateError {
-    throw ImageFileError("the PNG image data is damaged: \(error)")
+
+  /// The next piece of the body, at most 1 MB; after the last, the CRC is checked and nil returned.
+  func bodyPiece() throws -> ArraySlice<UInt8>? {
+    if left == 0 {
+      if !ended {
+        ended = true
+        let stored = bigEndian32(try source.read(4, "a PNG chunk's CRC"), 0)
+        guard crc ^ 0xffff_ffff == stored else { throw ImageFileError("the PNG chunk \(type) fails its CRC check") }
+      }
+      return nil
+    }
+    let piece = try source.next(upTo: min(left, 1 << 20))
+    guard !piece.isEmpty else { throw ImageFileError("the PNG file ends inside the chunk \(type)") }
+    left -= piece.count
+    crc = crcUpdate(crc, piece)
+    return piece
   }
-  guard raw.count == header.rawSize else {
-    throw ImageFileError("the PNG image data holds \(raw.count) bytes, expected \(header.rawSize)")
+
+  /// The whole body of a small chunk, at most `limit` bytes.
+  func wholeBody(limit: Int) throws -> [UInt8] {
+    guard left <= limit else { throw ImageFileError("the PNG chunk \(type) has \(left) bytes, more than \(limit)") }
+    var body: [UInt8] = []
+    while let piece = try bodyPiece() { body += piece }
+    return body
   }
-  return try header.pixels(from: raw, palette: palette)
+
+  func skipBody() throws { while try bodyPiece() != nil {} }
+
+  /// The image data: the bodies of consecutive IDAT chunks, the first one's chunk already
+  /// begun; nil after the last.
+  func imageData() throws -> ArraySlice<UInt8>? {
+    while true {
+      if let piece = try bodyPiece() { return piece }
+      guard type == "IDAT" else { return nil }
+      if try nextChunk() != "IDAT" { return nil }
+    }
+  }
+
+  /// After the image data: the remaining chunks up to IEND are read and checked.
+  func finish() throws {
+    var type = self.type
+    while true {
+      if type == "IEND" {
+        try skipBody()
+        return
+      }
+      if type == "IDAT" || type.utf8.first.map({ $0 & 0x20 != 0 }) == true {
+        try skipBody()
+      } else {
+        throw ImageFileError("the PNG file has the critical chunk '\(type)' after its image data")
+      }
+      type = try nextChunk()
+    }
+  }
 }
 
 /// A big-endian 32-bit number at `offset` (which the caller has checked).
-private func bigEndian32(_ data: [UInt8], _ offset: Int) -> UInt32 {
-  data[offset..<(offset + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+private func bigEndian32<C: RandomAccessCollection<UInt8>>(_ data: C, _ offset: Int) -> UInt32 where C.Index == Int {
+  data[(data.startIndex + offset)..<(data.startIndex + offset + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
 }
 
 private let crcTable: [UInt32] = (0..<256).map { n in
@@ -97,10 +162,13 @@ private let crcTable: [UInt32] = (0..<256).map { n in
 }
 
 /// CRC-32 as PNG and zlib use it.
-func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-  var c: UInt32 = 0xffff_ffff
+func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 { crcUpdate(0xffff_ffff, bytes) ^ 0xffff_ffff }
+
+/// The CRC register carried on over `bytes` (start with all ones, finish by inverting).
+func crcUpdate(_ register: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 {
+  var c = register
   for b in bytes { c = crcTable[Int((c ^ UInt32(b)) & 0xff)] ^ (c >> 8) }
-  return c ^ 0xffff_ffff
+  return c
 }
 
 /// IHDR, validated, and how to turn the inflated rows into pixels.
@@ -112,10 +180,7 @@ private struct PNGHeader {
     width = Int(bigEndian32(b, 0))
     height = Int(bigEndian32(b, 4))
     (bitDepth, colorType) = (Int(b[8]), Int(b[9]))
-    guard width > 0, height > 0 else { throw ImageFileError("the PNG image is \(width)x\(height)") }
-    guard width <= maximumPixels, height <= maximumPixels, width * height <= maximumPixels else {
-      throw ImageFileError("the PNG image is \(width)x\(height), more than \(maximumPixels) pixels")
-    }
+    try ImageLimits.check(ImageHeader(width: width, height: height, channels: 1), "PNG")
     let depths: [Int: [Int]] = [0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16]]
     guard let allowed = depths[colorType] else {
       throw ImageFileError("the PNG colour type \(colorType) is not one of 0, 2, 3, 4, 6")
@@ -156,27 +221,71 @@ private struct PNGHeader {
     }
   }
 
-  func pixels(from raw: [UInt8], palette: [UInt8]) throws -> PixelImage {
-    let channels = colorType == 2 || colorType == 3 || colorType == 6 ? 3 : 1
-    var out = [UInt8](repeating: 0, count: width * height * channels)
-    var offset = 0
-    for pass in passes {
-      let (rows, cols) = size(pass)
-      if rows == 0 || cols == 0 { continue }
-      let n = rowBytes(cols)
-      var previous = [UInt8](repeating: 0, count: n)
-      for r in 0..<rows {
-        var row = Array(raw[(offset + 1)..<(offset + 1 + n)])
-        try unfilter(&row, previous: previous, type: raw[offset])
-        offset += 1 + n
-        for c in 0..<cols {
-          let at = ((pass.0 + r * pass.2) * width + pass.1 + c * pass.3) * channels
-          try pixel(row, c, palette: palette, into: &out, at: at)
+  /// Channels as decoded: palette and colour images give RGB, the others gray (alpha is dropped).
+  var channels: Int { colorType == 2 || colorType == 3 || colorType == 6 ? 3 : 1 }
+
+  /// Inflates the image data of `chunks` (its first IDAT begun) into the size `target` gives,
+  /// row by row, then reads the chunks after it up to IEND.
+  func decode(_ chunks: PNGChunks, palette: [UInt8], target: (ImageHeader) throws -> (Int, Int, Int)) throws
+    -> PixelImage
+  {
+    let size = try target(ImageHeader(width: width, height: height, channels: channels))
+    // DEFLATE cannot expand data more than 1,032 times: a header that claims more lies.
+    guard rawSize / 1032 <= chunks.source.remaining else {
+      throw ImageFileError(
+        "the PNG image is \(width)x\(height), more than its \(chunks.source.remaining) bytes of data can hold")
+    }
+    if interlaced && width * height > ImageLimits.wholePixels {
+      throw ImageFileError(
+        "the PNG image is interlaced and \(width)x\(height): more than the \(ImageLimits.wholePixels) pixels an interlaced image may have (its passes need the whole image); save it without interlacing"
+      )
+    }
+    let reader = PNGRowReader(
+      self, palette: palette, rows: try ImageRows(width: width, height: height, channels: channels, target: size))
+    do {
+      try zlibInflate(input: chunks.imageData, limit: rawSize, output: reader.take)
+    } catch let error as InflateError {
+      throw ImageFileError("the PNG image data is damaged: \(error)")
+    }
+    guard reader.received == rawSize else {
+      throw ImageFileError("the PNG image data holds \(reader.received) bytes, expected \(rawSize)")
+    }
+    try chunks.finish()
+    return try reader.finish()
+  }
+
+  /// Sample `s` of pixel `c` in an unfiltered row, scaled to 8 bits.
+  func sample(_ row: [UInt8], _ c: Int, _ s: Int) -> Int {
+    let index = c * samples + s
+    switch bitDepth {
+    case 16: return Int(row[2 * index])
+    case 8: return Int(row[index])
+    default:
+      let bit = index * bitDepth
+      let value = Int(row[bit / 8]) >> (8 - bitDepth - bit % 8) & ((1 << bitDepth) - 1)
+      return colorType == 3 ? value : value * 255 / ((1 << bitDepth) - 1)
+    }
+  }
+
+  /// The `cols` pixels of an unfiltered row, as 8-bit gray or RGB, into `out` from `at` on,
+  /// `step` pixels apart.
+  func pixels(_ row: [UInt8], cols: Int, palette: [UInt8], into out: inout [UInt8], at: Int, step: Int) throws {
+    let channels = self.channels
+    for c in 0..<cols {
+      let o = at + c * step * channels
+      switch colorType {
+      case 3:
+        let index = sample(row, c, 0)
+        guard 3 * index + 2 < palette.count else {
+          throw ImageFileError("a PNG pixel uses palette entry \(index) of \(palette.count / 3)")
         }
-        previous = row
+        for k in 0..<3 { out[o + k] = palette[3 * index + k] }
+      case 2, 6:
+        for k in 0..<3 { out[o + k] = UInt8(sample(row, c, k)) }
+      default:
+        out[o] = UInt8(sample(row, c, 0))
       }
     }
-    return try PixelImage(width: width, height: height, channels: channels, pixels: out)
   }
 
   /// Undoes a row's filter (None, Sub, Up, Average, Paeth) in place.
@@ -202,32 +311,83 @@ private struct PNGHeader {
     default: throw ImageFileError("a PNG row has the unknown filter type \(type)")
     }
   }
+}
 
-  /// Sample `s` of pixel `c` in an unfiltered row, scaled to 8 bits.
-  func sample(_ row: [UInt8], _ c: Int, _ s: Int) -> Int {
-    let index = c * samples + s
-    switch bitDepth {
-    case 16: return Int(row[2 * index])
-    case 8: return Int(row[index])
-    default:
-      let bit = index * bitDepth
-      let value = Int(row[bit / 8]) >> (8 - bitDepth - bit % 8) & ((1 << bitDepth) - 1)
-      return colorType == 3 ? value : value * 255 / ((1 << bitDepth) - 1)
+/// The inflated image data taken in pieces: each row gathered with its filter byte,
+/// unfiltered against the row above, turned into pixels and handed on (interlaced images are
+/// put together whole first, their passes falling into place).
+private final class PNGRowReader {
+  let header: PNGHeader
+  let palette: [UInt8]
+  let passes: [(Int, Int, Int, Int)]
+  var rows: ImageRows
+  private(set) var received = 0
+  private var whole: [UInt8] = []
+  private var line: [UInt8]
+  private var pass = -1
+  private var passRows = 0, passCols = 0, row = 0
+  private var filter: UInt8 = 0
+  private var filled = -1
+  private var current: [UInt8] = []
+  private var previous: [UInt8] = []
+
+  init(_ header: PNGHeader, palette: [UInt8], rows: ImageRows) {
+    (self.header, self.palette, self.rows, passes) = (header, palette, rows, header.passes)
+    line = [UInt8](repeating: 0, count: header.interlaced ? 0 : header.width * header.channels)
+    if header.interlaced { whole = [UInt8](repeating: 0, count: header.width * header.height * header.channels) }
+    nextPass()
+  }
+
+  /// Moves to the next pass with pixels in it.
+  private func nextPass() {
+    repeat {
+      pass += 1
+      guard pass < passes.count else { return }
+      (passRows, passCols) = header.size(passes[pass])
+    } while passRows == 0 || passCols == 0
+    row = 0
+    current = [UInt8](repeating: 0, count: header.rowBytes(passCols))
+    previous = current
+  }
+
+  func take(_ bytes: ArraySlice<UInt8>) throws {
+    received += bytes.count
+    var i = bytes.startIndex
+    while i < bytes.endIndex, pass < passes.count {
+      if filled < 0 {
+        filter = bytes[i]
+        (filled, i) = (0, i + 1)
+        continue
+      }
+      let k = min(current.count - filled, bytes.endIndex - i)
+      current.replaceSubrange(filled..<(filled + k), with: bytes[i..<(i + k)])
+      (filled, i) = (filled + k, i + k)
+      if filled == current.count { try rowDone() }
     }
   }
 
-  func pixel(_ row: [UInt8], _ c: Int, palette: [UInt8], into out: inout [UInt8], at: Int) throws {
-    switch colorType {
-    case 3:
-      let index = sample(row, c, 0)
-      guard 3 * index + 2 < palette.count else {
-        throw ImageFileError("a PNG pixel uses palette entry \(index) of \(palette.count / 3)")
-      }
-      for k in 0..<3 { out[at + k] = palette[3 * index + k] }
-    case 2, 6:
-      for k in 0..<3 { out[at + k] = UInt8(sample(row, c, k)) }
-    default:
-      out[at] = UInt8(sample(row, c, 0))
+  private func rowDone() throws {
+    try header.unfilter(&current, previous: previous, type: filter)
+    let p = passes[pass]
+    if header.interlaced {
+      let at = ((p.0 + row * p.2) * header.width + p.1) * header.channels
+      try header.pixels(current, cols: passCols, palette: palette, into: &whole, at: at, step: p.3)
+    } else {
+      try header.pixels(current, cols: passCols, palette: palette, into: &line, at: 0, step: 1)
+      line.withUnsafeBufferPointer { rows.add($0) }
     }
+    swap(&current, &previous)
+    (filled, row) = (-1, row + 1)
+    if row == passRows { nextPass() }
+  }
+
+  func finish() throws -> PixelImage {
+    if header.interlaced {
+      let n = header.width * header.channels
+      for y in 0..<header.height {
+        whole.withUnsafeBufferPointer { rows.add(UnsafeBufferPointer(rebasing: $0[(y * n)..<((y + 1) * n)])) }
+      }
+    }
+    return try rows.finish()
   }
 }

@@ -1,32 +1,43 @@
 // Binary PGM (P5) and PPM (P6) decoding, the netpbm formats: a text header (magic, width,
 // height, maximum value, with # comments) and the samples, one byte each or two big-endian
-// bytes when the maximum is over 255, scaled to 0...255.
+// bytes when the maximum is over 255, scaled to 0...255. Read a row at a time.
 
-/// Decodes a binary PGM or PPM file's bytes.
+/// Decodes a binary PGM or PPM file's bytes, whole.
 public func decodePNM(_ data: [UInt8]) throws -> PixelImage {
-  guard data.count >= 2, data[0] == UInt8(ascii: "P"), data[1] == UInt8(ascii: "5") || data[1] == UInt8(ascii: "6")
-  else { throw ImageFileError("not a binary PGM or PPM file (no P5 or P6 magic)") }
-  let channels = data[1] == UInt8(ascii: "6") ? 3 : 1
-  var offset = 2
-  /// The next header number, after whitespace and comments.
+  var source = ByteSource(bytes: data)
+  guard try source.byte() == UInt8(ascii: "P") else {
+    throw ImageFileError("not a binary PGM or PPM file (no P5 or P6 magic)")
+  }
+  return try decodePNM(&source, target: { ($0.height, $0.width, $0.channels) })
+}
+
+/// Decodes a PGM or PPM file from `source`, its first byte ("P") read, into the size `target`
+/// gives, row by row.
+func decodePNM(_ source: inout ByteSource, target: (ImageHeader) throws -> (Int, Int, Int)) throws -> PixelImage {
+  let magic = try source.byte()
+  guard magic == UInt8(ascii: "5") || magic == UInt8(ascii: "6") else {
+    throw ImageFileError("not a binary PGM or PPM file (no P5 or P6 magic)")
+  }
+  let channels = magic == UInt8(ascii: "6") ? 3 : 1
+  var pending = try source.byte()
+  /// The next header number, after whitespace and comments; `pending` is the byte after it.
   func number(_ name: String) throws -> Int {
-    while offset < data.count {
-      if data[offset] == UInt8(ascii: "#") {
-        while offset < data.count && data[offset] != 10 && data[offset] != 13 { offset += 1 }
-      } else if [9, 10, 11, 12, 13, 32].contains(data[offset]) {
-        offset += 1
+    while let b = pending {
+      if b == UInt8(ascii: "#") {
+        while let c = pending, c != 10, c != 13 { pending = try source.byte() }
+      } else if [9, 10, 11, 12, 13, 32].contains(b) {
+        pending = try source.byte()
       } else {
         break
       }
     }
-    var value = 0
-    var digits = 0
-    while offset < data.count, data[offset] >= 48, data[offset] <= 57, digits < 9 {
-      value = value * 10 + Int(data[offset] - 48)
-      offset += 1
+    var (value, digits) = (0, 0)
+    while let b = pending, b >= 48, b <= 57, digits < 9 {
+      value = value * 10 + Int(b - 48)
       digits += 1
+      pending = try source.byte()
     }
-    guard digits > 0, offset < data.count, !(data[offset] >= 48 && data[offset] <= 57) else {
+    guard digits > 0, let b = pending, !(b >= 48 && b <= 57) else {
       throw ImageFileError("the PGM/PPM header's \(name) is missing or not a number below 10⁹")
     }
     return value
@@ -34,26 +45,30 @@ public func decodePNM(_ data: [UInt8]) throws -> PixelImage {
   let width = try number("width")
   let height = try number("height")
   let maximum = try number("maximum value")
-  guard width > 0, height > 0, width * height <= maximumPixels else {
-    throw ImageFileError("the PGM/PPM image is \(width)x\(height): empty, or more than \(maximumPixels) pixels")
-  }
+  // `pending` is the single whitespace byte after the maximum.
+  try ImageLimits.check(ImageHeader(width: width, height: height, channels: channels), "PGM/PPM")
   guard maximum > 0, maximum < 65536 else {
     throw ImageFileError("the PGM/PPM maximum value \(maximum) is not 1 to 65535")
   }
-  offset += 1  // the single whitespace byte after the maximum
   let bytesPerSample = maximum > 255 ? 2 : 1
-  let count = width * height * channels
-  guard data.count - offset >= count * bytesPerSample else {
+  let rowSamples = width * channels
+  let expected = height * rowSamples * bytesPerSample
+  guard source.remaining >= expected else {
     throw ImageFileError(
-      "the PGM/PPM file holds \(max(0, data.count - offset)) bytes of samples, expected \(count * bytesPerSample)")
+      "the PGM/PPM file holds \(max(0, source.remaining)) bytes of samples, expected \(expected)")
   }
-  var pixels = [UInt8](repeating: 0, count: count)
-  for i in 0..<count {
-    let v =
-      bytesPerSample == 2
-      ? Int(data[offset + 2 * i]) << 8 | Int(data[offset + 2 * i + 1]) : Int(data[offset + i])
-    guard v <= maximum else { throw ImageFileError("a PGM/PPM sample is \(v), above the maximum \(maximum)") }
-    pixels[i] = UInt8((v * 255 + maximum / 2) / maximum)
+  var rows = try ImageRows(
+    width: width, height: height, channels: channels,
+    target: try target(ImageHeader(width: width, height: height, channels: channels)))
+  var line = [UInt8](repeating: 0, count: rowSamples)
+  for _ in 0..<height {
+    let raw = try source.read(rowSamples * bytesPerSample, "the PGM/PPM samples")
+    for i in 0..<rowSamples {
+      let v = bytesPerSample == 2 ? Int(raw[2 * i]) << 8 | Int(raw[2 * i + 1]) : Int(raw[i])
+      guard v <= maximum else { throw ImageFileError("a PGM/PPM sample is \(v), above the maximum \(maximum)") }
+      line[i] = UInt8((v * 255 + maximum / 2) / maximum)
+    }
+    line.withUnsafeBufferPointer { rows.add($0) }
   }
-  return try PixelImage(width: width, height: height, channels: channels, pixels: pixels)
+  return try rows.finish()
 }
