@@ -5,7 +5,7 @@ import Foundation
 let dataOptionsHelp = """
     --data DIR             cifar-10-batches-bin directory (default: $CIFAR10_DIR, else
                            Datasets/cifar-10-batches-bin; Scripts/get-cifar10.sh fetches it),
-                           or an image folder: one subfolder of PNG/PGM/PPM images per class
+                           or an image folder: one subfolder of JPEG/PNG/PGM/PPM images per class
     --test-data DIR        with an image folder: the test images, in the same layout
                            (default: --hold-out of each class of --data, drawn from seed 0)
     --hold-out F           with an image folder and no --test-data: the fraction of each

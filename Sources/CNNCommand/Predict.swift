@@ -4,9 +4,11 @@ import Foundation
 let predictHelp = """
   usage: cnn predict [options] IMAGE...
 
-  Classifies image files with a checkpoint: PNG (gray, RGB, palette, with or without
-  alpha, bit depths 1 to 16, interlaced or not) and binary PGM/PPM. Each image is resized
-  to the model's input by area averaging (gray becomes RGB and back as the model needs)
+  Classifies image files with a checkpoint: JPEG (baseline, extended and progressive,
+  gray or colour, any chroma subsampling, EXIF orientation applied), PNG (gray, RGB,
+  palette, with or without alpha, bit depths 1 to 16, interlaced or not) and binary
+  PGM/PPM, up to 65,536 pixels a side. Each image is read a row at a time straight into
+  the model's input size by area averaging (gray becomes RGB and back as the model needs)
   and its most likely classes are printed with their probabilities. A file that cannot be
   read is reported and the others are still classified.
 

@@ -2,11 +2,11 @@ import Foundation
 import Tensors
 
 /// A data set of your own: a directory with one subfolder per class, each holding that
-/// class's images as PNG, PGM or PPM files (`.png`, `.pgm`, `.ppm`; other files and hidden
+/// class's images as JPEG, PNG, PGM or PPM files (`.jpg`, `.jpeg`, `.png`, `.pgm`, `.ppm`; other files and hidden
 /// ones are skipped). Classes are the folder names in sorted order.
 public enum ImageFolder {
   /// The image extensions read.
-  public static let extensions: Set<String> = ["png", "pgm", "ppm"]
+  public static let extensions: Set<String> = ["jpg", "jpeg", "png", "pgm", "ppm"]
 
   /// Loads every class folder's images, resized to `size` (height, width) by area averaging
   /// with `channels` (1 or 3); without `size` every image must have the first one's size.
@@ -35,7 +35,7 @@ public enum ImageFolder {
         extensions.contains(($0 as NSString).pathExtension.lowercased())
       }
       guard !files.isEmpty else {
-        throw DatasetError("class folder \(quoted(folder)) holds no .png, .pgm or .ppm images")
+        throw DatasetError("class folder \(quoted(folder)) holds no .jpg, .jpeg, .png, .pgm or .ppm images")
       }
       for file in files {
         let path = join(folder, file)

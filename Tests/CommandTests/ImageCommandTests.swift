@@ -61,6 +61,45 @@ final class ImageCommandTests: XCTestCase {
     XCTAssertEqual(report.status, 0, report.err)
     XCTAssertTrue(try String(contentsOfFile: "\(dir)/r.html", encoding: .utf8).contains("No test data"))
   }
+
+  /// A folder that mixes JPEG (written by libjpeg's cjpeg, baseline and progressive), PNG and
+  /// PPM files trains and evaluates, and predict reads a large JPEG photo resized as it decodes.
+  func testMixedFolderWithJPEGs() throws {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/cjpeg") else {
+      throw XCTSkip("libjpeg's cjpeg is not installed (Debian: libjpeg-turbo-progs)")
+    }
+    let dir = try temporaryDirectory(self)
+    let fm = FileManager.default
+    func cjpeg(_ ppm: Data, _ options: [String], to path: String) throws {
+      let input = dir + "/in.ppm"
+      try ppm.write(to: URL(fileURLWithPath: input))
+      let r = try runProcess("/usr/bin/cjpeg", options + ["-outfile", path, input])
+      XCTAssertEqual(r.status, 0, r.err)
+    }
+    for (name, base) in [("bright", 200), ("dark", 30)] {
+      try fm.createDirectory(atPath: "\(dir)/images/\(name)", withIntermediateDirectories: true)
+      for i in 0..<12 {
+        let v = UInt8(base + i)
+        let (picture, path) = (ppm(v, v / 2, v), "\(dir)/images/\(name)/\(i)")
+        switch i % 3 {
+        case 0: try picture.write(to: URL(fileURLWithPath: path + ".ppm"))
+        case 1: try cjpeg(picture, ["-quality", "90"], to: path + ".jpg")
+        default: try cjpeg(picture, ["-progressive"], to: path + ".JPEG")
+        }
+      }
+    }
+    let ck = "\(dir)/m.safetensors"
+    let t = try cnn([
+      "train", "--data", "\(dir)/images", "--model", "tiny", "--epochs", "6", "--batch-size", "8", "--checkpoint", ck,
+    ])
+    XCTAssertEqual(t.status, 0, t.err)
+    XCTAssertTrue(t.out.contains("on 20 images, testing on 4"), t.out)
+    let photo = Data("P6\n2000 1500\n255\n".utf8) + Data(repeating: 220, count: 2000 * 1500 * 3)
+    try cjpeg(photo, ["-quality", "80"], to: dir + "/photo.jpg")
+    let p = try cnn(["predict", "--checkpoint", ck, dir + "/photo.jpg"])
+    XCTAssertEqual(p.status, 0, p.err)
+    XCTAssertTrue(p.out.hasPrefix("\(dir)/photo.jpg: bright "), p.out)
+  }
 }
 
 /// `cnn report`.

@@ -31,7 +31,7 @@ enum ImageLimits {
 }
 
 extension PixelImage {
-  /// Reads a PNG, PGM or PPM file, told apart by its first bytes, whole. Errors name the file.
+  /// Reads a JPEG, PNG, PGM or PPM file, told apart by its first bytes, whole. Errors name the file.
   /// Images of more than 16M pixels are refused here: read them resized.
   public init(contentsOf path: String) throws {
     self = try decodeImageFile(path) { header in
@@ -44,7 +44,7 @@ extension PixelImage {
     }
   }
 
-  /// Reads a PNG, PGM or PPM file resized to `height` × `width` with `channels` (see
+  /// Reads a JPEG, PNG, PGM or PPM file resized to `height` × `width` with `channels` (see
   /// `resized`) while it is decoded, a row at a time: memory grows with the target, not with
   /// the file, so a 50-megapixel photo is read in a few MB.
   public init(contentsOf path: String, height: Int, width: Int, channels: Int) throws {
@@ -71,12 +71,13 @@ func decodeImageFile(_ path: String, target: (ImageHeader) throws -> (Int, Int, 
   }
 }
 
-/// Decodes a PNG, PGM or PPM image from `source`, told apart by its first byte.
+/// Decodes a JPEG, PNG, PGM or PPM image from `source`, told apart by its first byte.
 func decodeImage(_ source: inout ByteSource, target: (ImageHeader) throws -> (Int, Int, Int)) throws -> PixelImage {
   let first = try source.next(upTo: 1)
   switch first.first {
   case 137: return try decodePNG(&source, target: target)
   case 80: return try decodePNM(&source, target: target)
-  default: throw ImageFileError("not a PNG, PGM or PPM file")
+  case 0xFF: return try decodeJPEG(&source, target: target)
+  default: throw ImageFileError("not a JPEG, PNG, PGM or PPM file")
   }
 }

@@ -1,0 +1,199 @@
+import Datasets
+import Foundation
+import Tensors
+import XCTest
+
+/// Our JPEG decoder against libjpeg's own tools (cjpeg writes the files, djpeg decodes them
+/// for reference): every sampling, baseline and progressive, restarts, gray, odd sizes.
+/// These tests skip where libjpeg's tools are missing (CI installs them).
+final class JPEGTests: XCTestCase {
+  private var dir = ""
+
+  override func setUpWithError() throws {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/cjpeg"),
+      FileManager.default.isExecutableFile(atPath: "/usr/bin/djpeg")
+    else { throw XCTSkip("libjpeg's cjpeg and djpeg are not installed (Debian: libjpeg-turbo-progs)") }
+    dir = NSTemporaryDirectory() + "jpeg-test-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+  }
+
+  override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+  /// A picture with smooth areas, edges and noise, as a binary PPM.
+  static func picture(width: Int, height: Int, seed: UInt64 = 1) -> [UInt8] {
+    var rng = SeededRandom(seed: seed)
+    var pixels: [UInt8] = []
+    for y in 0..<height {
+      for x in 0..<width {
+        let edge = (x / 9 + y / 7) % 2 == 0 ? 60 : 0
+        for c in 0..<3 {
+          let wave = 100 + Int(60 * sin(Double(x * (c + 2)) / 11) * cos(Double(y) / 8))
+          pixels.append(UInt8(clamping: wave + edge + rng.nextInt(below: 24)))
+        }
+      }
+    }
+    return [UInt8]("P6\n\(width) \(height)\n255\n".utf8) + pixels
+  }
+
+  /// Runs a tool with `input` on standard input; its standard output.
+  static func tool(_ path: String, _ args: [String], input: [UInt8]) throws -> [UInt8] {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    let (stdin, stdout) = (Pipe(), Pipe())
+    p.standardInput = stdin
+    p.standardOutput = stdout
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let writer = Thread {
+      stdin.fileHandleForWriting.write(Data(input))
+      try? stdin.fileHandleForWriting.close()
+    }
+    writer.start()
+    let out = stdout.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { throw XCTSkip("\(path) \(args) failed") }
+    return [UInt8](out)
+  }
+
+  /// A JPEG written by cjpeg with `options`.
+  static func jpeg(_ ppm: [UInt8], _ options: [String]) throws -> [UInt8] {
+    try tool("/usr/bin/cjpeg", options, input: ppm)
+  }
+
+  /// libjpeg's decoding of `jpeg` (djpeg, default settings: accurate integer IDCT, smooth upsampling).
+  static func reference(_ jpeg: [UInt8]) throws -> PixelImage {
+    try decodePNM(try tool("/usr/bin/djpeg", ["-pnm"], input: jpeg))
+  }
+
+  /// Mean and largest absolute difference of two images' samples.
+  static func difference(_ a: PixelImage, _ b: PixelImage) -> (mean: Double, max: Int) {
+    let d = zip(a.pixels, b.pixels).map { abs(Int($0) - Int($1)) }
+    return (Double(d.reduce(0, +)) / Double(max(1, d.count)), d.max() ?? 0)
+  }
+
+  func testMatchesLibjpegOnEveryKind() throws {
+    let kinds: [[String]] = [
+      ["-quality", "75"], ["-quality", "95", "-sample", "1x1"], ["-sample", "2x1"], ["-sample", "1x2"],
+      ["-sample", "4x1"], ["-progressive"], ["-progressive", "-sample", "1x1", "-quality", "95"],
+      ["-grayscale"], ["-grayscale", "-progressive"], ["-restart", "1"], ["-restart", "3B", "-progressive"],
+      ["-optimize"], ["-quality", "100"], ["-quality", "10"],
+    ]
+    for (w, h) in [(67, 45), (8, 8), (1, 1), (17, 250), (32, 32)] {
+      let ppm = Self.picture(width: w, height: h)
+      for options in kinds {
+        let file = try Self.jpeg(ppm, options)
+        let ours = try decodeJPEG(file)
+        let theirs = try Self.reference(file)
+        XCTAssertEqual([ours.width, ours.height, ours.channels], [theirs.width, theirs.height, theirs.channels])
+        let (mean, largest) = Self.difference(ours, theirs)
+        XCTAssertLessThan(mean, 0.6, "\(w)x\(h) \(options)")
+        XCTAssertLessThanOrEqual(largest, 6, "\(w)x\(h) \(options)")
+      }
+    }
+  }
+
+  /// What the decoder does not read is refused by name: arithmetic coding, 12-bit samples,
+  /// lossless JPEG, four components; and a declared 65,535 x 65,535 image with a few bytes.
+  func testRefusesWhatItDoesNotReadByName() throws {
+    let ppm = Self.picture(width: 16, height: 16)
+    let cases: [([UInt8], String)] = [
+      (try Self.jpeg(ppm, ["-arithmetic"]), "arithmetic-coded JPEG"),
+      (frame(marker: 0xC0, precision: 12, components: 3), "12-bit samples"),
+      (frame(marker: 0xC3, precision: 8, components: 3), "lossless JPEG"),
+      (frame(marker: 0xC0, precision: 8, components: 4), "4 components (CMYK or YCCK)"),
+      (frame(marker: 0xC0, precision: 8, components: 3, side: 65535), "65535x65535, more than this reader's limit"),
+      (frame(marker: 0xC2, precision: 8, components: 1, side: 16000), "no image data"),
+    ]
+    for (bytes, message) in cases {
+      let start = Date()
+      XCTAssertThrowsError(try decodeJPEG(bytes)) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
+      XCTAssertLessThan(Date().timeIntervalSince(start), 1)
+    }
+  }
+
+  /// SOI and a frame header with `components` components of 1x1 sampling, then EOI.
+  private func frame(marker: UInt8, precision: UInt8, components: Int, side: Int = 16) -> [UInt8] {
+    let body: [UInt8] =
+      [precision, UInt8(side >> 8), UInt8(side & 255), UInt8(side >> 8), UInt8(side & 255), UInt8(components)]
+      + (0..<components).flatMap { [UInt8($0 + 1), 0x11, 0] }
+    return [0xFF, 0xD8, 0xFF, marker, 0, UInt8(body.count + 2)] + body + [0xFF, 0xD9]
+  }
+
+  /// An EXIF orientation turns the image upright: 6 (rotate 90° clockwise) and 3 (180°) give
+  /// the unturned file's pixels rotated.
+  func testEXIFOrientation() throws {
+    let file = try Self.jpeg(Self.picture(width: 24, height: 16), ["-quality", "90"])
+    let plain = try decodeJPEG(file)
+    for orientation in [3, 6] {
+      // APP1: "Exif\0\0", a little-endian TIFF header, one directory entry (0x0112, SHORT).
+      let tiff: [UInt8] = [
+        0x49, 0x49, 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, UInt8(orientation), 0, 0, 0,
+      ]
+      let app1 = Array("Exif".utf8) + [0, 0] + tiff + [0, 0, 0, 0]
+      let turned = try decodeJPEG([0xFF, 0xD8, 0xFF, 0xE1, 0, UInt8(app1.count + 2)] + app1 + file.dropFirst(2))
+      let (w, h) = (plain.width, plain.height)
+      XCTAssertEqual([turned.width, turned.height], orientation == 6 ? [h, w] : [w, h])
+      for y in 0..<turned.height {
+        for x in 0..<turned.width {
+          let (sx, sy) = orientation == 6 ? (y, h - 1 - x) : (w - 1 - x, h - 1 - y)
+          for k in 0..<3 {
+            XCTAssertEqual(turned.pixels[(y * turned.width + x) * 3 + k], plain.pixels[(sy * w + sx) * 3 + k])
+          }
+        }
+      }
+    }
+  }
+
+  /// Decoding at 1/2, 1/4 or 1/8 (the scaled inverse DCT) for a small target stays close to
+  /// decoding whole and then resizing.
+  func testScaledDecodingForSmallTargets() throws {
+    for options in [["-sample", "2x2"], ["-sample", "1x1"], ["-progressive"], ["-grayscale"]] {
+      let path = dir + "/photo.jpg"
+      try Data(try Self.jpeg(Self.picture(width: 400, height: 300, seed: 5), options)).write(
+        to: URL(fileURLWithPath: path))
+      let whole = try PixelImage(contentsOf: path)
+      for (h, w) in [(32, 32), (60, 80), (150, 200)] {
+        let scaled = try PixelImage(contentsOf: path, height: h, width: w, channels: whole.channels)
+        let (mean, _) = Self.difference(scaled, try whole.resized(height: h, width: w, channels: whole.channels))
+        XCTAssertLessThan(mean, 2, "\(options) to \(h)x\(w)")
+      }
+    }
+  }
+
+  /// 3,000 damaged files (bytes changed, inserted, cut; lying headers) each decode or end in
+  /// an `ImageFileError`: never a crash, a hang or a huge allocation.
+  func testMutatedFilesFailCleanly() throws {
+    let ppm = Self.picture(width: 40, height: 24)
+    let originals = try [["-quality", "75"], ["-progressive"], ["-restart", "1", "-sample", "1x1"], ["-grayscale"]]
+      .map { try Self.jpeg(ppm, $0) }
+    var rng = SeededRandom(seed: 11)
+    var (decoded, refused) = (0, 0)
+    var messages = Set<String>()
+    for trial in 0..<3000 {
+      var bytes = originals[trial % originals.count]
+      for _ in 0..<(1 + rng.nextInt(below: 4)) {
+        let at = 2 + rng.nextInt(below: bytes.count - 2)
+        switch rng.nextInt(below: 5) {
+        case 0: bytes[at] ^= UInt8(1 << rng.nextInt(below: 8))
+        case 1: bytes[at] = UInt8(rng.nextInt(below: 256))
+        case 2: bytes.insert(UInt8(rng.nextInt(below: 256)), at: at)
+        case 3: bytes.removeSubrange(at..<min(bytes.count, at + 1 + rng.nextInt(below: 8)))
+        default: bytes = Array(bytes.prefix(at))
+        }
+      }
+      do {
+        let image = try decodeJPEG(bytes)
+        XCTAssertEqual(image.pixels.count, image.width * image.height * image.channels)
+        decoded += 1
+      } catch let error as ImageFileError {
+        messages.insert(String(error.description.prefix(30)))
+        refused += 1
+      }
+    }
+    print("JPEG mutations: \(decoded) decoded, \(refused) refused; \(messages.count) kinds")
+    XCTAssertEqual(decoded + refused, 3000)
+    XCTAssertGreaterThan(refused, 500)
+    XCTAssertGreaterThan(messages.count, 10, "the errors reach many different checks: \(messages.sorted())")
+  }
+}
