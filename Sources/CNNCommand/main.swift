@@ -19,7 +19,8 @@ let usage = """
   commands:
     train      train a model on CIFAR-10 and save checkpoints
     evaluate   test accuracy, per-class accuracy and confusion matrix of a checkpoint
-    predict    classify image files (PNG, PGM, PPM) with a checkpoint
+    predict    classify image files (JPEG, PNG, PGM, PPM) with a checkpoint
+    export     write a checkpoint's model as an ONNX file
     report     write an HTML report of a run: curves, confusion matrix, pictures
     summary    print a model's layers, output shapes and parameter counts
     bench      measure kernel and training speed on this machine
@@ -30,7 +31,8 @@ let usage = """
 
 let args = Array(CommandLine.arguments.dropFirst())
 guard let command = args.first else {
-  printError("no command given; commands are train, evaluate, predict, report, summary, bench, pool (see cnn --help)")
+  printError(
+    "no command given; commands are train, evaluate, predict, export, report, summary, bench, pool (see cnn --help)")
   finish(2)
 }
 if ["--help", "-h", "help"].contains(command) {
@@ -42,6 +44,7 @@ let commands: [String: (help: String, run: ([String]) throws -> Int32)] = [
   "train": (trainHelp, runTrain),
   "evaluate": (evaluateHelp, runEvaluate),
   "predict": (predictHelp, runPredict),
+  "export": (exportHelp, runExport),
   "report": (reportHelp, runReport),
   "summary": (summaryHelp, runSummary),
   "bench": (benchHelp, runBench),
@@ -49,7 +52,7 @@ let commands: [String: (help: String, run: ([String]) throws -> Int32)] = [
 ]
 guard let entry = commands[command] else {
   printError(
-    "unknown command \(quoted(command)); commands are train, evaluate, predict, report, summary, bench, pool (see cnn --help)"
+    "unknown command \(quoted(command)); commands are train, evaluate, predict, export, report, summary, bench, pool (see cnn --help)"
   )
   finish(2)
 }

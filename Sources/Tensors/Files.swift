@@ -151,7 +151,11 @@ package func openForWriting(_ path: String, flags: Int32, what: String) throws -
   let fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | flags, 0o644)
   guard fd >= 0 else {
     let code = errno
-    let why = code == ENXIO ? "it is a named pipe that no process reads" : String(cString: strerror(code))
+    var st = stat()
+    let socket = stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFSOCK
+    let why =
+      code != ENXIO
+      ? String(cString: strerror(code)) : socket ? "it is a socket" : "it is a named pipe that no process reads"
     throw FileError("cannot write \(what) \(quoted(path)): \(why)")
   }
   _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)

@@ -52,7 +52,8 @@ final class ReliabilityTests: XCTestCase {
     XCTAssertEqual(none.out, "")
     XCTAssertEqual(
       none.err,
-      "error: no command given; commands are train, evaluate, predict, report, summary, bench, pool (see cnn --help)\n")
+      "error: no command given; commands are train, evaluate, predict, export, report, summary, bench, pool (see cnn --help)\n"
+    )
     for command in ["train", "evaluate", "summary"] {
       let r = try cnn([command, "--model", "nope"])
       XCTAssertEqual(r.status, 2, r.err)
