@@ -26,46 +26,74 @@ public enum ImageFolder {
     guard classes.count <= 256 else {
       throw DatasetError("image folder \(quoted(directory)) has \(classes.count) classes; at most 256")
     }
-    var images: [UInt8] = []
-    var labels: [UInt8] = []
-    var shape: (height: Int, width: Int)? = size
+    var files: [(path: String, label: UInt8)] = []
     for (label, name) in classes.enumerated() {
       let folder = join(directory, name)
-      let files = try entries(folder, what: "class folder").filter {
+      let names = try entries(folder, what: "class folder").filter {
         extensions.contains(($0 as NSString).pathExtension.lowercased())
       }
-      guard !files.isEmpty else {
+      guard !names.isEmpty else {
         throw DatasetError("class folder \(quoted(folder)) holds no .jpg, .jpeg, .png, .pgm or .ppm images")
       }
-      for file in files {
-        let path = join(folder, file)
-        let image: PixelImage
-        do {
-          // Read at the folder's size as it decodes: a large photo never sits whole in memory.
-          image = try decodeImageFile(path) { header in
-            if let s = shape, size == nil, (header.height, header.width) != (s.height, s.width) {
-              throw DatasetError(
-                "\(quoted(path)) is \(header.height)x\(header.width), the first image \(s.height)x\(s.width); give a size to resize them all"
-              )
-            }
-            let s = shape ?? (header.height, header.width)
-            guard s.height <= 1024, s.width <= 1024 else {
-              throw DatasetError(
-                "\(quoted(path)) is \(header.height)x\(header.width), larger than 1024x1024; give a size")
-            }
-            shape = s
-            return (s.height, s.width, channels)
-          }
-        } catch let error as ImageFileError {
-          throw DatasetError(error.description)
+      files += names.map { (join(folder, $0), UInt8(label)) }
+    }
+    // Without a size, the first image sets it; then every file decodes on its own thread,
+    // each read straight at that size, so a large photo never sits whole in memory.
+    let shape = try size ?? firstShape(files[0].path)
+    let images = try decodeAll(files.map(\.path), shape: shape, channels: channels, sameSize: size == nil)
+    return try ImageDataset(
+      images: images, labels: files.map(\.label), height: shape.height, width: shape.width, channels: channels,
+      classNames: classes)
+  }
+
+  /// The size of the first image, which an image folder without a size takes for all.
+  private static func firstShape(_ path: String) throws -> (height: Int, width: Int) {
+    var shape = (height: 0, width: 0)
+    do {
+      _ = try decodeImageFile(path) { header in
+        guard header.height <= 1024, header.width <= 1024 else {
+          throw DatasetError("\(quoted(path)) is \(header.height)x\(header.width), larger than 1024x1024; give a size")
         }
-        images += image.pixels
-        labels.append(UInt8(label))
+        shape = (header.height, header.width)
+        return (1, 1, 1)
+      }
+    } catch let error as ImageFileError {
+      throw DatasetError(error.description)
+    }
+    return shape
+  }
+
+  /// Every file decoded at `shape` on all cores, in file order; the first failure in that
+  /// order is thrown, so the error does not depend on the threads.
+  private static func decodeAll(_ paths: [String], shape: (height: Int, width: Int), channels: Int, sameSize: Bool)
+    throws -> [UInt8]
+  {
+    let size = shape.height * shape.width * channels
+    var images = [UInt8](repeating: 0, count: paths.count * size)
+    var failures = [Error?](repeating: nil, count: paths.count)
+    images.withUnsafeMutableBufferPointer { out in
+      failures.withUnsafeMutableBufferPointer { failed in
+        parallelFor(paths.count) { i in
+          do {
+            let image = try decodeImageFile(paths[i]) { header in
+              if sameSize, (header.height, header.width) != (shape.height, shape.width) {
+                throw DatasetError(
+                  "\(quoted(paths[i])) is \(header.height)x\(header.width), the first image \(shape.height)x\(shape.width); give a size to resize them all"
+                )
+              }
+              return (shape.height, shape.width, channels)
+            }
+            for k in 0..<size { out[i * size + k] = image.pixels[k] }
+          } catch let error as ImageFileError {
+            failed[i] = DatasetError(error.description)
+          } catch {
+            failed[i] = error
+          }
+        }
       }
     }
-    let s = shape!
-    return try ImageDataset(
-      images: images, labels: labels, height: s.height, width: s.width, channels: channels, classNames: classes)
+    if let first = failures.first(where: { $0 != nil }) { throw first! }
+    return images
   }
 
   /// The visible entries of a directory, sorted.
