@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Tensors
 
 /// A data set of your own: a directory with one subfolder per class, each holding that
@@ -71,9 +72,13 @@ public enum ImageFolder {
     let size = shape.height * shape.width * channels
     var images = [UInt8](repeating: 0, count: paths.count * size)
     var failures = [Error?](repeating: nil, count: paths.count)
+    // The lowest index that failed: files after it are not decoded.
+    let firstFailure = Atomic<Int>(Int.max)
     images.withUnsafeMutableBufferPointer { out in
       failures.withUnsafeMutableBufferPointer { failed in
         parallelFor(paths.count) { i in
+          guard i < firstFailure.load(ordering: .relaxed) else { return }
+          defer { if failed[i] != nil { firstFailure.min(i, ordering: .relaxed) } }
           do {
             let image = try decodeImageFile(paths[i]) { header in
               if sameSize, (header.height, header.width) != (shape.height, shape.width) {

@@ -34,14 +34,7 @@ extension PixelImage {
   /// Reads a JPEG, PNG, PGM or PPM file, told apart by its first bytes, whole. Errors name the file.
   /// Images of more than 16M pixels are refused here: read them resized.
   public init(contentsOf path: String) throws {
-    self = try decodeImageFile(path) { header in
-      guard header.width * header.height <= ImageLimits.wholePixels else {
-        throw ImageFileError(
-          "the image is \(header.width)x\(header.height), more than the \(ImageLimits.wholePixels) pixels read whole; read it resized"
-        )
-      }
-      return (header.height, header.width, header.channels)
-    }
+    self = try decodeImageFile(path, target: wholeImage)
   }
 
   /// Reads a JPEG, PNG, PGM or PPM file resized to `height` × `width` with `channels` (see
@@ -50,6 +43,16 @@ extension PixelImage {
   public init(contentsOf path: String, height: Int, width: Int, channels: Int) throws {
     self = try decodeImageFile(path) { _ in (height, width, channels) }
   }
+}
+
+/// The target of an image read whole: its own size, up to `ImageLimits.wholePixels`.
+func wholeImage(_ header: ImageHeader) throws -> (Int, Int, Int) {
+  guard header.width * header.height <= ImageLimits.wholePixels else {
+    throw ImageFileError(
+      "the image is \(header.width)x\(header.height), more than the \(ImageLimits.wholePixels) pixels read whole; read it resized"
+    )
+  }
+  return (header.height, header.width, header.channels)
 }
 
 /// Decodes the image file at `path`; `target` sees its header and gives the size to decode it

@@ -31,6 +31,10 @@ final class JPEGDecoder {
   /// EXIF orientation 1...8; Adobe's colour transform (nil: no Adobe marker).
   var orientation = 1
   var adobeTransform: Int?
+  /// Whether a JFIF marker says the components are YCbCr.
+  var jfif = false
+  /// Blocks × coefficients the scans have decoded so far, and the most they may.
+  var work = 0
   /// Progressive images: every block's coefficients, in natural order, per component.
   var buffers: [CoefficientBuffer] = []
   var output: JPEGOutput?
@@ -69,6 +73,7 @@ final class JPEGDecoder {
         try readScan(try segment())
         scans += 1
         guard scans <= 1000 else { throw ImageFileError("the JPEG file has more than 1000 scans") }
+      case 0xE0: if try segment().starts(with: Array("JFIF".utf8) + [0]) { jfif = true }
       case 0xE1: readEXIF(try segment())
       case 0xEE: readAdobe(try segment())
       case 0xDC: throw ImageFileError("the JPEG file sets its height in a DNL marker, which this decoder does not read")
@@ -210,5 +215,5 @@ func decodeJPEG(_ source: inout ByteSource, target: (ImageHeader) throws -> (Int
 public func decodeJPEG(_ data: [UInt8]) throws -> PixelImage {
   var source = ByteSource(bytes: data)
   guard try source.byte() == 0xFF else { throw ImageFileError("not a JPEG file (no SOI marker)") }
-  return try decodeJPEG(&source, target: { ($0.height, $0.width, $0.channels) })
+  return try decodeJPEG(&source, target: wholeImage)
 }

@@ -30,7 +30,8 @@ struct JPEGHuffman {
     for l in 1...16 {
       let n = counts[l - 1]
       valueOffset[l] = k - code
-      guard code + n <= 1 << l else {
+      // No code may be all ones (T.81 C.2), so the codes of a length stop short of 2^l.
+      guard n == 0 || code + n < 1 << l else {
         throw ImageFileError("a JPEG Huffman table has more codes than fit their lengths")
       }
       if n > 0 {

@@ -39,6 +39,8 @@ final class JPEGOutput {
     let least = 2 * max(d.hMax, d.vMax)
     var s = 8
     while s > 1 && ((header.width + s - 1) / s < least * tw || (header.height + s - 1) / s < least * th) { s /= 2 }
+    // Memory: the decoded planes stay within what an image read whole may take.
+    while s < 8 && ((header.width + s - 1) / s) * ((header.height + s - 1) / s) > ImageLimits.wholePixels { s *= 2 }
     (scale, n) = (s, 8 / s)
     (width, height) = ((d.width + s - 1) / s, (d.height + s - 1) / s)
     planeWidths = d.components.map { $0.blocksWide * (8 / s) }
@@ -48,10 +50,10 @@ final class JPEGOutput {
     usedSizes = d.components.map {
       ((d.width * $0.h + d.hMax * s - 1) / (d.hMax * s), (d.height * $0.v + d.vMax * s - 1) / (d.vMax * s))
     }
-    // Three components are YCbCr unless Adobe says RGB, or (without Adobe or JFIF) their ids
-    // spell R, G, B, as libjpeg decides.
+    // Three components are YCbCr unless Adobe says RGB, or (without Adobe or JFIF markers)
+    // their ids spell R, G, B, as libjpeg decides.
     let ids = d.components.map(\.id)
-    ycc = channels == 3 && (d.adobeTransform.map { $0 != 0 } ?? (ids != [82, 71, 66]))
+    ycc = channels == 3 && (d.adobeTransform.map { $0 != 0 } ?? (d.jfif || ids != [82, 71, 66]))
     idct = inverseDCTMatrix(8 / s)
     f = [Float](repeating: 0, count: 64)
     t = [Float](repeating: 0, count: 64)

@@ -44,6 +44,16 @@ extension JPEGDecoder {
     let single = scan.components.count == 1
     let first = components[scan.components[0]]
     let (across, down) = single ? (first.usedWide, first.usedHigh) : (mcusWide, mcusHigh)
+    // Work: scans may go over every coefficient of the image 12 times in all (libjpeg's
+    // progressive files take about 3), so that many small scans cannot make a long decode.
+    let blocks = scan.components.reduce(0) {
+      $0 + (single ? first.usedWide * first.usedHigh : mcusWide * mcusHigh * components[$1].h * components[$1].v)
+    }
+    let everything = components.reduce(0) { $0 + $1.blocksWide * $1.blocksHigh } * 64
+    work += blocks * (scan.end - scan.start + 1)
+    guard work <= 12 * everything else {
+      throw ImageFileError("the JPEG file's scans go over its coefficients more than 12 times")
+    }
     var block = [Int16](repeating: 0, count: 64)
     for mcu in 0..<(across * down) {
       if restartInterval > 0 && mcu > 0 && mcu % restartInterval == 0 {

@@ -25,7 +25,7 @@ public struct ImageFileError: Error, CustomStringConvertible {
 public func decodePNG(_ data: [UInt8]) throws -> PixelImage {
   var source = ByteSource(bytes: data)
   guard try source.byte() == 137 else { throw ImageFileError("not a PNG file (no signature)") }
-  return try decodePNG(&source, target: { ($0.height, $0.width, $0.channels) })
+  return try decodePNG(&source, target: wholeImage)
 }
 
 /// Decodes a PNG file from `source`, its first byte read, streaming: chunks are read as they
@@ -76,6 +76,8 @@ private final class PNGChunks {
   private var left = 0
   private var crc: UInt32 = 0
   private var ended = false
+  /// Set once a chunk other than IDAT follows the image data: no later chunk is image data.
+  private var dataEnded = false
 
   init(_ source: ByteSource) { self.source = source }
 
@@ -87,10 +89,12 @@ private final class PNGChunks {
       throw ImageFileError("a PNG chunk runs past the end of the file")
     }
     let typeBytes = head[4..<8]
-    // Chunk types are four ASCII letters; a damaged one is shown in hex.
-    type =
-      typeBytes.allSatisfy({ (65...90).contains($0) || (97...122).contains($0) })
-      ? String(decoding: typeBytes, as: UTF8.self) : typeBytes.map { String(format: "%02x", $0) }.joined()
+    // Chunk types are four ASCII letters; a damaged one is refused, shown in hex.
+    guard typeBytes.allSatisfy({ (65...90).contains($0) || (97...122).contains($0) }) else {
+      let shown = typeBytes.map { String(format: "%02x", $0) }.joined()
+      throw ImageFileError("the PNG file has a chunk of the invalid type \(shown)")
+    }
+    type = String(decoding: typeBytes, as: UTF8.self)
     (left, crc, ended) = (length, crcUpdate(0xffff_ffff, typeBytes), false)
     return type
   }
@@ -125,11 +129,11 @@ private final class PNGChunks {
   /// The image data: the bodies of consecutive IDAT chunks, the first one's chunk already
   /// begun; nil after the last.
   func imageData() throws -> ArraySlice<UInt8>? {
-    while true {
+    while !dataEnded {
       if let piece = try bodyPiece() { return piece }
-      guard type == "IDAT" else { return nil }
-      if try nextChunk() != "IDAT" { return nil }
+      if try nextChunk() != "IDAT" { dataEnded = true }
     }
+    return nil
   }
 
   /// After the image data: the remaining chunks up to IEND are read and checked.
@@ -229,12 +233,12 @@ private struct PNGHeader {
   func decode(_ chunks: PNGChunks, palette: [UInt8], target: (ImageHeader) throws -> (Int, Int, Int)) throws
     -> PixelImage
   {
-    let size = try target(ImageHeader(width: width, height: height, channels: channels))
     // DEFLATE cannot expand data more than 1,032 times: a header that claims more lies.
     guard rawSize / 1032 <= chunks.source.remaining else {
       throw ImageFileError(
         "the PNG image is \(width)x\(height), more than its \(chunks.source.remaining) bytes of data can hold")
     }
+    let size = try target(ImageHeader(width: width, height: height, channels: channels))
     if interlaced && width * height > ImageLimits.wholePixels {
       throw ImageFileError(
         "the PNG image is interlaced and \(width)x\(height): more than the \(ImageLimits.wholePixels) pixels an interlaced image may have (its passes need the whole image); save it without interlacing"

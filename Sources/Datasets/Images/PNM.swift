@@ -8,7 +8,7 @@ public func decodePNM(_ data: [UInt8]) throws -> PixelImage {
   guard try source.byte() == UInt8(ascii: "P") else {
     throw ImageFileError("not a binary PGM or PPM file (no P5 or P6 magic)")
   }
-  return try decodePNM(&source, target: { ($0.height, $0.width, $0.channels) })
+  return try decodePNM(&source, target: wholeImage)
 }
 
 /// Decodes a PGM or PPM file from `source`, its first byte ("P") read, into the size `target`
@@ -46,6 +46,9 @@ func decodePNM(_ source: inout ByteSource, target: (ImageHeader) throws -> (Int,
   let height = try number("height")
   let maximum = try number("maximum value")
   // `pending` is the single whitespace byte after the maximum.
+  guard let after = pending, [9, 10, 11, 12, 13, 32].contains(after) else {
+    throw ImageFileError("the PGM/PPM header's maximum value is not followed by whitespace")
+  }
   try ImageLimits.check(ImageHeader(width: width, height: height, channels: channels), "PGM/PPM")
   guard maximum > 0, maximum < 65536 else {
     throw ImageFileError("the PGM/PPM maximum value \(maximum) is not 1 to 65535")

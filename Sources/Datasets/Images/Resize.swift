@@ -34,7 +34,11 @@ struct ImageRows {
 
   init(width: Int, height: Int, channels: Int, target: (Int, Int, Int)) throws {
     let (h, w, c) = target
-    guard h > 0, w > 0, c == 1 || c == 3 else { throw ImageFileError("cannot resize to \(h)x\(w)x\(c)") }
+    guard h > 0, w > 0, c == 1 || c == 3, h <= ImageLimits.side, w <= ImageLimits.side,
+      h * w <= ImageLimits.wholePixels
+    else {
+      throw ImageFileError("cannot resize to \(h)x\(w)x\(c)")
+    }
     (self.width, self.height, self.channels, self.target) = (width, height, channels, (h, w, c))
     resize = (h, w, c) != (height, width, channels)
     horizontal = AreaWeights(from: resize ? width : 0, to: resize ? w : 0)
@@ -54,6 +58,8 @@ struct ImageRows {
 
   /// The next source row, `width * channels` samples.
   mutating func add(_ source: UnsafeBufferPointer<UInt8>) {
+    // Rows past the height or of another length would index outside the sums: never added.
+    guard y < height, source.count == width * channels else { return }
     defer { y += 1 }
     guard resize else {
       pixels += source

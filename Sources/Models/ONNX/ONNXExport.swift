@@ -151,6 +151,10 @@ final class ONNXExporter {
   }
 
   private func batchNormalization(_ l: BatchNormalization, _ x: String, _ shape: [Int]) throws -> String {
+    // ONNX normalises axis 1: our channels there for images (NCHW) and vectors only.
+    guard shape.count == 1 || shape.count == 3 else {
+      throw ModelError("BatchNormalization of a rank-\(shape.count) input has no ONNX form in this exporter")
+    }
     guard let mean = weight(l, "moving_mean"), let variance = weight(l, "moving_variance") else {
       throw ModelError("the layer is not built")
     }
