@@ -8,7 +8,7 @@ final class CommandLineTests: XCTestCase {
     let top = try cnn(["--help"])
     XCTAssertEqual(top.status, 0)
     XCTAssertTrue(top.out.contains("commands:"))
-    for c in ["train", "evaluate", "summary", "bench", "pool"] {
+    for c in ["train", "evaluate", "predict", "export", "report", "summary", "bench", "pool"] {
       let r = try cnn([c, "--help"])
       XCTAssertEqual(r.status, 0, c)
       XCTAssertTrue(r.out.contains("usage: cnn \(c)"), r.out)

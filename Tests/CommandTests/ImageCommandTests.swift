@@ -102,6 +102,29 @@ final class ImageCommandTests: XCTestCase {
   }
 }
 
+/// `cnn export`.
+final class ExportCommandTests: XCTestCase {
+  /// A trained checkpoint is written as an ONNX file (a protobuf ModelProto that names its
+  /// producer); a checkpoint that is missing and an output that cannot be written are errors.
+  func testExportWritesAnONNXFile() throws {
+    let dir = try temporaryDirectory(self)
+    try writeSyntheticCIFAR(dir, train: 8, test: 8)
+    let ck = dir + "/m.safetensors"
+    XCTAssertEqual(try cnn(["train", "--data", dir, "--model", "tiny", "--epochs", "1", "--checkpoint", ck]).status, 0)
+    let r = try cnn(["export", "--checkpoint", ck, "--output", dir + "/m.onnx"])
+    XCTAssertEqual(r.status, 0, r.err)
+    XCTAssertTrue(r.out.contains("input [N, 32, 32, 3] NHWC, output [N, 10]"), r.out)
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/m.onnx")))
+    XCTAssertEqual(bytes.first, 0x08, "ModelProto starts with ir_version")
+    XCTAssertTrue(String(decoding: bytes, as: UTF8.self).contains("CNN (Swift)"))
+    let missing = try cnn(["export", "--checkpoint", dir + "/none.safetensors", "--output", dir + "/x.onnx"])
+    XCTAssertEqual(missing.status, 1, missing.err)
+    let folder = try cnn(["export", "--checkpoint", ck, "--output", dir])
+    XCTAssertEqual(folder.status, 1, folder.err)
+    XCTAssertEqual(folder.err.split(separator: "\n").count, 1, folder.err)
+  }
+}
+
 /// `cnn report`.
 final class ReportCommandTests: XCTestCase {
   /// After a short run: a self-contained file of every section, its pictures valid PNGs that

@@ -50,12 +50,14 @@ final class ONNXTests: XCTestCase {
   /// Exports `model`, runs it in ONNX Runtime on `count` random images and returns the largest
   /// difference from `predict`.
   @discardableResult
-  private func check(_ model: Sequential, _ label: String, count: Int = 16) throws -> Float {
+  private func check(_ model: Sequential, _ label: String, count: Int = 16, inputs given: Tensor? = nil) throws
+    -> Float
+  {
     let path = dir + "/\(label).onnx"
     try model.exportONNX(to: path)
     var rng = SeededRandom(seed: 5)
-    let x = Tensor(uninitialized: [count] + model.inputShape)
-    for i in 0..<x.count { x.data[i] = rng.nextFloat() }
+    let x = given ?? Tensor(uninitialized: [count] + model.inputShape)
+    if given == nil { for i in 0..<x.count { x.data[i] = rng.nextFloat() } }
     let y = try model.predict(x)
     let inputs = dir + "/\(label).in", outputs = dir + "/\(label).out"
     try Data(bytes: x.data, count: 4 * x.count).write(to: URL(fileURLWithPath: inputs))
@@ -136,5 +138,29 @@ final class ONNXTests: XCTestCase {
       XCTAssertEqual("\($0)", "layer 2 (Doubler): Doubler has no ONNX form in this exporter")
     }
     XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.onnx"))
+  }
+
+  /// Trained checkpoints (CNN_ONNX_CHECKPOINTS, paths separated by colons) on CIFAR-10 test
+  /// images (CNN_ONNX_IMAGES of them, default 1,000, from Datasets/ or CIFAR10_DIR): the
+  /// largest difference between ONNX Runtime's outputs and ours, and the file's size. Skipped
+  /// without checkpoints.
+  func testTrainedCheckpointsOnTestImages() throws {
+    let env = ProcessInfo.processInfo.environment
+    guard let list = env["CNN_ONNX_CHECKPOINTS"] else { throw XCTSkip("no CNN_ONNX_CHECKPOINTS given") }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().path
+    let data = env["CIFAR10_DIR"] ?? root + "/Datasets/cifar-10-batches-bin"
+    let count = Int(env["CNN_ONNX_IMAGES"] ?? "") ?? 1000
+    let test = try CIFAR10.load(directory: data, split: .test, limit: count)
+    for checkpoint in list.split(separator: ":").map(String.init) {
+      let model = try Sequential.restored(from: checkpoint)
+      _ = try model.load(from: checkpoint)
+      let x = Tensor(uninitialized: [count, 32, 32, 3])
+      for i in 0..<x.count { x.data[i] = Float(test.images[i]) / 255 }
+      let name = (checkpoint as NSString).lastPathComponent
+      let largest = try check(model, name, inputs: x)
+      let size = try FileManager.default.attributesOfItem(atPath: dir + "/\(name).onnx")[.size] as? Int ?? 0
+      print("ONNX \(name): \(count) test images, largest difference \(largest), \(size) bytes")
+    }
   }
 }

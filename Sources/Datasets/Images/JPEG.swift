@@ -199,7 +199,7 @@ final class JPEGDecoder {
   }
 }
 
-func hex(_ byte: UInt8) -> String { "0xFF" + String(byte, radix: 16, uppercase: true) }
+func hex(_ byte: UInt8) -> String { String(format: "0xFF%02X", byte) }
 
 /// Decodes a JPEG file from `source`, its first byte (0xFF) read.
 func decodeJPEG(_ source: inout ByteSource, target: (ImageHeader) throws -> (Int, Int, Int)) throws -> PixelImage {
