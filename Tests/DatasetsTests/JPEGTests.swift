@@ -168,29 +168,12 @@ final class JPEGTests: XCTestCase {
     let originals = try [["-quality", "75"], ["-progressive"], ["-restart", "1", "-sample", "1x1"], ["-grayscale"]]
       .map { try Self.jpeg(ppm, $0) }
     var rng = SeededRandom(seed: 11)
-    var (decoded, refused) = (0, 0)
-    var messages = Set<String>()
+    var tally = DecodeTally()
     for trial in 0..<3000 {
-      var bytes = originals[trial % originals.count]
-      for _ in 0..<(1 + rng.nextInt(below: 4)) {
-        let at = 2 + rng.nextInt(below: bytes.count - 2)
-        switch rng.nextInt(below: 5) {
-        case 0: bytes[at] ^= UInt8(1 << rng.nextInt(below: 8))
-        case 1: bytes[at] = UInt8(rng.nextInt(below: 256))
-        case 2: bytes.insert(UInt8(rng.nextInt(below: 256)), at: at)
-        case 3: bytes.removeSubrange(at..<min(bytes.count, at + 1 + rng.nextInt(below: 8)))
-        default: bytes = Array(bytes.prefix(at))
-        }
-      }
-      do {
-        let image = try decodeJPEG(bytes)
-        XCTAssertEqual(image.pixels.count, image.width * image.height * image.channels)
-        decoded += 1
-      } catch let error as ImageFileError {
-        messages.insert(String(error.description.prefix(30)))
-        refused += 1
-      }
+      let bytes = damaged(originals[trial % originals.count], after: 2, truncating: true, &rng)
+      try tally.record { try decodeJPEG(bytes) }
     }
+    let (decoded, refused, messages) = (tally.decoded, tally.refused, tally.messages)
     print("JPEG mutations: \(decoded) decoded, \(refused) refused; \(messages.count) kinds")
     XCTAssertEqual(decoded + refused, 3000)
     XCTAssertGreaterThan(refused, 500)
