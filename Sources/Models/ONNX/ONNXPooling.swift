@@ -49,7 +49,8 @@ extension ONNXExporter {
 
   /// (Σ xᵖ)^(1/p) over each window or the whole image: ONNX's LpPool for an even p (it sums
   /// |x|ᵖ, the same then), else powers around a sum (an average over the window, padding
-  /// counted as zeros, times its size).
+  /// counted as zeros, times its size). Where xᵖ overflows a float (x above 4 at p = 64) our
+  /// layer rescales by the window's largest value and ONNX Runtime gives infinity.
   private func lp(_ p: Float, _ x: String, global: [Int]?, window l: Pooling2D?, _ shape: [Int]) -> String {
     if p.truncatingRemainder(dividingBy: 2) == 0, p >= 2, p <= 64 {
       if global != nil { return graph.node("GlobalLpPool", [x], [.int("p", Int(p))]) }
