@@ -1,5 +1,6 @@
 import CNN
 import Foundation
+import Tensors
 
 let exportHelp = """
   usage: cnn export [options]
@@ -28,6 +29,11 @@ func runExport(_ raw: [String]) throws -> Int32 {
     raw, options: ["checkpoint", "output", "model", "pooling", "pooling-k", "pooling-p"], flags: [])
   let checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"
   let output = args.string("output") ?? "model.onnx"
+  do {
+    try checkWritable(output, what: "the ONNX file", regularFile: true)
+  } catch let error as FileError {
+    throw UsageError(error.message)
+  }
   let recorded = (try? SafeTensors.readMetadata(checkpoint)) ?? [:]
   let shape = try recordedInputShape(recorded, checkpoint: checkpoint) ?? [32, 32, 3]
   let classes = try recordedClassNames(recorded, checkpoint: checkpoint)?.count ?? 10

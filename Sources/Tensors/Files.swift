@@ -198,6 +198,10 @@ package func makeDirectories(_ path: String) throws {
 package func checkWritable(_ path: String, what: String, regularFile: Bool = false) throws {
   guard !path.isEmpty else { throw FileError("\(what) is an empty path") }
   if pathKind(path) == .directory { throw FileError("\(what) \(quoted(path)) is a directory; give a file path") }
+  // A loop of symbolic links is never written through (a save would replace one of its links).
+  if case .unreachable(let why, false) = pathKind(path), why == reason(ELOOP) {
+    throw FileError("\(what) \(quoted(path)) \(why)")
+  }
   if pathKind(path) == .other {
     if regularFile {
       throw FileError("\(what) \(quoted(path)) is not a regular file (a device or a pipe); give a file path")

@@ -120,7 +120,14 @@ final class ExportCommandTests: XCTestCase {
     let missing = try cnn(["export", "--checkpoint", dir + "/none.safetensors", "--output", dir + "/x.onnx"])
     XCTAssertEqual(missing.status, 1, missing.err)
     let folder = try cnn(["export", "--checkpoint", ck, "--output", dir])
-    XCTAssertEqual(folder.status, 1, folder.err)
+    XCTAssertEqual(folder.status, 2, folder.err)
+    XCTAssertTrue(folder.err.contains("the ONNX file '\(dir)' is a directory"), folder.err)
+    try FileManager.default.createSymbolicLink(atPath: dir + "/loop1", withDestinationPath: dir + "/loop2")
+    try FileManager.default.createSymbolicLink(atPath: dir + "/loop2", withDestinationPath: dir + "/loop1")
+    let loop = try cnn(["export", "--checkpoint", ck, "--output", dir + "/loop1"])
+    XCTAssertEqual(loop.status, 2, loop.err)
+    XCTAssertTrue(loop.err.contains("is a loop of symbolic links"), loop.err)
+    XCTAssertNotNil(try? FileManager.default.destinationOfSymbolicLink(atPath: dir + "/loop2"), "the links stay")
     XCTAssertEqual(folder.err.split(separator: "\n").count, 1, folder.err)
   }
 }

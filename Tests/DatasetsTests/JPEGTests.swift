@@ -102,7 +102,10 @@ final class JPEGTests: XCTestCase {
       (frame(marker: 0xC0, precision: 12, components: 3), "12-bit samples"),
       (frame(marker: 0xC3, precision: 8, components: 3), "lossless JPEG"),
       (frame(marker: 0xC0, precision: 8, components: 4), "4 components (CMYK or YCCK)"),
-      (frame(marker: 0xC0, precision: 8, components: 3, side: 65535), "65535x65535, more than this reader's limit"),
+      (
+        frame(marker: 0xC0, precision: 8, components: 3, side: 65535),
+        "65535x65535, 4294836225 pixels, more than this reader's limit"
+      ),
       (frame(marker: 0xC2, precision: 8, components: 1, side: 16000), "pixels read whole; read it resized"),
     ]
     for (bytes, message) in cases {

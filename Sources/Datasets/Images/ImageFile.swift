@@ -23,9 +23,12 @@ enum ImageLimits {
   static func check(_ header: ImageHeader, _ format: String) throws {
     let (w, h) = (header.width, header.height)
     guard w > 0, h > 0 else { throw ImageFileError("the \(format) image is \(w)x\(h)") }
-    guard w <= side, h <= side, w * h <= pixels else {
+    guard w <= side, h <= side else {
+      throw ImageFileError("the \(format) image is \(w)x\(h), more than this reader's limit of \(side) pixels a side")
+    }
+    guard w * h <= pixels else {
       throw ImageFileError(
-        "the \(format) image is \(w)x\(h), more than this reader's limit of \(side) a side and \(pixels) pixels")
+        "the \(format) image is \(w)x\(h), \(w * h) pixels, more than this reader's limit of \(pixels) pixels")
     }
   }
 }

@@ -34,7 +34,7 @@ extension JPEGDecoder {
       let total = components.reduce(0) { $0 + $1.blocksWide * $1.blocksHigh * 64 }
       guard total <= maximumCoefficients else {
         throw ImageFileError(
-          "the progressive JPEG image is \(width)x\(height): its coefficients would take more than \(maximumCoefficients * 2 >> 20) MB"
+          "the progressive JPEG image is \(width)x\(height): its coefficients would take more than \((maximumCoefficients * 2) >> 20) MB"
         )
       }
       buffers = components.map { CoefficientBuffer(count: $0.blocksWide * $0.blocksHigh * 64) }
