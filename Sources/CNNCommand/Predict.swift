@@ -81,8 +81,10 @@ func runPredict(_ raw: [String]) throws -> Int32 {
     let y = try classProbabilities(model, x)
     let probabilities = (0..<names.count).map { y[$0] }
     let best = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top)
+    // One line per image: a name with control characters (a newline) is shown quoted and escaped.
+    let shown = file.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } ? quoted(file) : file
     print(
-      file + ": "
+      shown + ": "
         + best.map { "\(names[$0]) \(String(format: "%.1f%%", 100 * probabilities[$0]))" }.joined(separator: ", "))
   }
   return failed == 0 ? 0 : 1

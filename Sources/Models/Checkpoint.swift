@@ -88,6 +88,10 @@ extension Sequential {
         throw ModelError(
           "checkpoint \(quoted(path)): \(p.name) has shape \(t.shape), the model expects \(p.variable.shape)")
       }
+      // Training never saves a NaN or an infinity (it stops first), so one is damage.
+      guard t.scalars.allSatisfy(\.isFinite) else {
+        throw ModelError("checkpoint \(quoted(path)): \(p.name) holds values that are not finite (NaN or infinite)")
+      }
     }
     if restoreOptimizer, let optimizer {
       guard let it = iterations else {

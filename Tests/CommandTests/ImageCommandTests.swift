@@ -99,6 +99,12 @@ final class ImageCommandTests: XCTestCase {
     let p = try cnn(["predict", "--checkpoint", ck, dir + "/photo.jpg"])
     XCTAssertEqual(p.status, 0, p.err)
     XCTAssertTrue(p.out.hasPrefix("\(dir)/photo.jpg: bright "), p.out)
+    // A name with a newline still gives one line, the name escaped.
+    try FileManager.default.copyItem(atPath: dir + "/photo.jpg", toPath: dir + "/new\nline.jpg")
+    let odd = try cnn(["predict", "--checkpoint", ck, dir + "/new\nline.jpg"])
+    XCTAssertEqual(odd.status, 0, odd.err)
+    XCTAssertEqual(odd.out.split(separator: "\n").count, 1, odd.out)
+    XCTAssertTrue(odd.out.hasPrefix("'\(dir)/new\\nline.jpg': bright "), odd.out)
   }
 }
 

@@ -133,4 +133,22 @@ final class CheckpointValidationTests: XCTestCase {
       images: a.images, labels: labels, height: 6, width: 6, channels: 1, classNames: a.classNames)
     XCTAssertNotEqual(a.fingerprint, relabelled.fingerprint)
   }
+
+  /// A weight that is NaN or infinite is damage (training stops before saving one): refused
+  /// by name, not loaded into predictions of "nan%".
+  func testNonFiniteWeightsAreRefused() throws {
+    let model = try smallModel()
+    let path = tempPath("nan.safetensors")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try model.save(to: path)
+    var (tensors, metadata) = try SafeTensors.read(path)
+    let name = try XCTUnwrap(tensors.keys.sorted().first { !$0.hasPrefix("optimizer.") })
+    let t = try XCTUnwrap(tensors[name])
+    t.data[0] = .nan
+    tensors[name] = t
+    try SafeTensors.write(tensors, metadata: metadata, to: path)
+    XCTAssertThrowsError(try smallModel().load(from: path)) {
+      XCTAssertTrue("\($0)".contains("\(name) holds values that are not finite"), "\($0)")
+    }
+  }
 }
