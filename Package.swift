@@ -65,5 +65,5 @@ let package = Package(
     // Written as a user of the library would: `import CNN` only.
     .testTarget(name: "ExtensionTests", dependencies: ["CNN"]),
   ],
-  swiftLanguageModes: [.v5]
+  swiftLanguageModes: [.v6]
 )

@@ -1,10 +1,11 @@
-import Foundation
+// C's `stdout` is a global variable Swift 6 cannot check; it is written from one thread only.
+@preconcurrency import Foundation
 import Tensors
 
 #if canImport(Glibc)
-  import Glibc
+  @preconcurrency import Glibc
 #elseif canImport(Darwin)
-  import Darwin
+  @preconcurrency import Darwin
 #endif
 
 /// The tool's two output streams. Writing can fail (a full disk, a closed terminal, a closed

@@ -1,9 +1,10 @@
 import CNN
-import Foundation
+// C's `stdout` is a global variable Swift 6 cannot check; it is written from one thread only.
+@preconcurrency import Foundation
 import Tensors
 
 #if canImport(Glibc)
-  import Glibc
+  @preconcurrency import Glibc
 #endif
 
 guardStandardDescriptors()

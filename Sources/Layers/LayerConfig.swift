@@ -111,7 +111,7 @@ public enum ConfigValue: Codable, Equatable, Sendable {
 ///
 ///     LayerRegistry.register("Scale") { config in Scale(factor: try config.float("factor")) }
 public enum LayerRegistry {
-  public typealias Maker = (LayerConfig) throws -> any Layer
+  public typealias Maker = @Sendable (LayerConfig) throws -> any Layer
 
   private static let lock = NSLock()
   nonisolated(unsafe) private static var makers: [String: Maker] = builtInLayerMakers

@@ -5,7 +5,7 @@ import Layers
 // calling them in turn: a fused op saves a pass over memory between them.
 
 /// A fusion: the pair's output for input `x`, or nil when these two layers do not fuse.
-typealias Fusion = (_ first: any Layer, _ second: any Layer, _ x: Variable) throws -> Variable?
+typealias Fusion = @Sendable (_ first: any Layer, _ second: any Layer, _ x: Variable) throws -> Variable?
 
 /// The fusions `Sequential` tries, in order.
 let fusions: [Fusion] = [

@@ -1,4 +1,5 @@
-import Foundation
+// C's `stdout` is a global variable Swift 6 cannot check; it is written from one thread only.
+@preconcurrency import Foundation
 
 #if canImport(Glibc)
   import Glibc

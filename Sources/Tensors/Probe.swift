@@ -10,7 +10,10 @@ package func fmaProbePeak(threads: Int, kernel: SIMDKernel, iterations: Int = 20
   let start = DispatchTime.now().uptimeNanoseconds
   let sink = UnsafeMutablePointer<Float>.allocate(capacity: threads)
   defer { sink.deallocate() }
+  // Each thread writes its own element only.
+  nonisolated(unsafe) let sinkOfThreads = sink
   DispatchQueue.concurrentPerform(iterations: threads) { t in
+    let sink = sinkOfThreads
     switch kernel {
     case .portable: sink[t] = multiplyAddChains4(iterations)
     case .avx2: sink[t] = fmaChains(iterations)

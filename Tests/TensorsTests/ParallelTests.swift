@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Tensors
 import XCTest
 
@@ -88,18 +89,13 @@ final class ParallelTests: XCTestCase {
   /// Loops started from several threads at once each run all of their chunks.
   func testConcurrentCallersEachRunTheirChunks() {
     Threads.count = 2
-    let lock = NSLock()
-    var totals = [Int](repeating: 0, count: 4)
+    let totals = Mutex([Int](repeating: 0, count: 4))
     DispatchQueue.concurrentPerform(iterations: 4) { caller in
       for _ in 0..<20 {
-        parallelFor(50) { _ in
-          lock.lock()
-          totals[caller] += 1
-          lock.unlock()
-        }
+        parallelFor(50) { _ in totals.withLock { $0[caller] += 1 } }
       }
     }
-    XCTAssertEqual(totals, [1000, 1000, 1000, 1000])
+    XCTAssertEqual(totals.withLock { $0 }, [1000, 1000, 1000, 1000])
   }
 
   /// More chunks than the pool's loop word can count still run once each.
