@@ -33,10 +33,10 @@ def main():
     opset = max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
     print("onnx.checker: passed (opset %d, onnx %s, onnxruntime %s)" % (opset, onnx.__version__, ort.__version__))
     if len(sys.argv) == 4:
-        session = ort.InferenceSession(sys.argv[1], providers=["CPUExecutionProvider"])
+        runtime = ort.InferenceSession(sys.argv[1], providers=["CPUExecutionProvider"])
         shape = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim[1:]]
         x = np.fromfile(sys.argv[2], dtype="<f4").reshape([-1] + shape)
-        (y,) = session.run(None, {model.graph.input[0].name: x})
+        (y,) = runtime.run(None, {model.graph.input[0].name: x})
         y.astype("<f4").tofile(sys.argv[3])
         print("ran %d inputs: output %s" % (x.shape[0], list(y.shape)))
     return 0

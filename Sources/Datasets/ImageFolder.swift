@@ -48,20 +48,22 @@ public enum ImageFolder {
   }
 
   /// The size of the first image, which an image folder without a size takes for all.
+  /// Only the header is read: the decoding stops there (the image is decoded with the rest).
   private static func firstShape(_ path: String) throws -> (height: Int, width: Int) {
-    var shape = (height: 0, width: 0)
+    struct HeaderRead: Error { let height: Int, width: Int }
     do {
       _ = try decodeImageFile(path) { header in
         guard header.height <= 1024, header.width <= 1024 else {
           throw DatasetError("\(quoted(path)) is \(header.height)x\(header.width), larger than 1024x1024; give a size")
         }
-        shape = (header.height, header.width)
-        return (1, 1, 1)
+        throw HeaderRead(height: header.height, width: header.width)
       }
+    } catch let read as HeaderRead {
+      return (read.height, read.width)
     } catch let error as ImageFileError {
       throw DatasetError(error.description)
     }
-    return shape
+    throw DatasetError("\(quoted(path)) has no image header")
   }
 
   /// Every file decoded at `shape` on all cores, in file order; the first failure in that

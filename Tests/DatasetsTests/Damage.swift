@@ -1,5 +1,6 @@
 import Datasets
 import Tensors
+import XCTest
 
 /// `file` damaged 1 to 4 times past its first `start` bytes: a bit flipped, a byte set, a
 /// byte inserted, up to 8 bytes cut out, or (with `truncating`) the rest cut off.
@@ -36,5 +37,15 @@ struct DecodeTally {
       messages.insert(String(error.description.prefix(30)))
       refused += 1
     }
+  }
+
+  /// Prints the tally and checks it: every one of `trials` files decoded or refused, at least
+  /// `minimumRefused` refused, by more than 10 different checks.
+  func check(_ label: String, trials: Int, minimumRefused: Int, file: StaticString = #filePath, line: UInt = #line) {
+    print("\(label): \(decoded) decoded, \(refused) refused; \(messages.count) kinds")
+    XCTAssertEqual(decoded + refused, trials, file: file, line: line)
+    XCTAssertGreaterThan(refused, minimumRefused, file: file, line: line)
+    XCTAssertGreaterThan(
+      messages.count, 10, "the errors reach many different checks: \(messages.sorted())", file: file, line: line)
   }
 }

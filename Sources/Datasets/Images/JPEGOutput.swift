@@ -33,6 +33,9 @@ final class JPEGOutput {
     let header = ImageHeader(
       width: turned ? d.height : d.width, height: turned ? d.width : d.height, channels: channels)
     let (th, tw, tc) = try d.target(header)
+    guard (1...ImageLimits.side).contains(th), (1...ImageLimits.side).contains(tw) else {
+      throw ImageFileError("cannot resize to \(th)x\(tw)x\(tc)")
+    }
     // The smallest decoding whose every component, subsampled chroma too, keeps at least
     // twice the target's samples each way, so that the area average that follows still sees
     // each target pixel's footprint closely.
