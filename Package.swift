@@ -51,8 +51,10 @@ let package = Package(
     .target(
       name: "Models", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "Datasets"],
       swiftSettings: kernelFlags),
+    // Data-parallel training's MPI binding, opened at run time: nothing MPI is linked.
+    .target(name: "Distributed", dependencies: ["Autograd"]),
     .target(
-      name: "CNN", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "Datasets", "Models"]),
+      name: "CNN", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "Datasets", "Models", "Distributed"]),
     .executableTarget(name: "CNNCommand", dependencies: ["CNN", "Tensors"], swiftSettings: kernelFlags),
     .executableTarget(name: "DefineModelExample", dependencies: ["CNN"]),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),

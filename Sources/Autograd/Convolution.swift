@@ -92,20 +92,27 @@ private func convolution(
   if case .winograd(let tile) = algorithm ?? ConvolutionAlgorithm.choose(g, filters: filters) {
     winograd = WinogradConvolution(g, filters: filters, tile: tile)
   }
-  let chunks =
-    winograd.map {
-      imageChunks(
-        batch: g.batch, bytesPerImage: $0.tilesPerImage * $0.points * max(ks[2], filters) * 4,
-        rowsPerImage: $0.tilesPerImage, minimumRows: 256)
-    }
-    ?? imageChunks(batch: g.batch, bytesPerImage: rowsPerImage * k * 4, rowsPerImage: rowsPerImage, minimumRows: 256)
-  // The kernel gradient is summed per group of consecutive chunks, each group's chunks in
-  // order into its own partial sum: at most 16 partial kernels whatever the batch (a chunk
-  // each up to 16 chunks; 8 of the 4× larger Winograd ones), and, as the groups depend on
-  // the shape alone, the same sums with any thread count.
-  let groups = min(chunks.count, winograd == nil ? 16 : 8)
-  let partSize = winograd.map { $0.points * ks[2] * filters } ?? k * filters
-  let groupChunks = (0..<groups).map { (chunks.count * $0 / groups)..<(chunks.count * ($0 + 1) / groups) }
+  // Each shard of the batch (`BatchShards`) in chunks of its own, so that a chunk's work is
+  // the same however the batch is shared among processes. The kernel gradient is summed per
+  // shard, its chunks in order into the shard's partial kernel, and the shards' as a tree:
+  // the same sums with any number of threads or processes.
+  let shards = try BatchShards.of(x)
+  var chunks: [Range<Int>] = []
+  var groupChunks: [Range<Int>] = []
+  for shard in shards.ranges {
+    let own =
+      winograd.map {
+        imageChunks(
+          batch: shard.count, bytesPerImage: $0.tilesPerImage * $0.points * max(ks[2], filters) * 4,
+          rowsPerImage: $0.tilesPerImage, minimumRows: 256)
+      }
+      ?? imageChunks(
+        batch: shard.count, bytesPerImage: rowsPerImage * k * 4, rowsPerImage: rowsPerImage, minimumRows: 256)
+    groupChunks.append(chunks.count..<(chunks.count + own.count))
+    chunks += own.map { ($0.lowerBound + shard.lowerBound)..<($0.upperBound + shard.lowerBound) }
+  }
+  let groups = groupChunks.count
+  let partSize = k * filters
   let relu = activation == .relu
   // The pooling after it, if any: over the convolution's output, per image.
   let pool =
@@ -164,6 +171,7 @@ private func convolution(
     // Per-group kernel and per-chunk bias gradients, added in order below.
     let kernelParts = TensorStorage(count: groups * partSize, zeroed: false)
     let biasParts = TensorStorage(count: bias == nil ? 0 : chunks.count * filters, zeroed: false)
+    let biasShards = TensorStorage(count: bias == nil ? 0 : groups * filters, zeroed: false)
     // The kernel transposed once, [filters, k] (or each Winograd point's [filters, channels]),
     // for the input gradient dZ·kernelᵀ: the chunks then read it as it is, where packing it
     // transposed in every chunk took a few percent.
@@ -177,7 +185,7 @@ private func convolution(
       }
     }
     // All three stay out of the storage pool until the chunks are done and summed.
-    defer { withExtendedLifetime((kernelParts, biasParts, kernelT)) {} }
+    defer { withExtendedLifetime((kernelParts, biasParts, biasShards, kernelT)) {} }
     let (kp, bpp, ktp) = (kernelParts.pointer, biasParts.pointer, kernelT.pointer)
     /// Chunk `ci`'s part of the backward pass, its kernel gradient added into `kernelSum`
     /// (or written there when it is the group's first chunk).
@@ -223,20 +231,25 @@ private func convolution(
       col2im(dcol, g, dxp, images: images)
     }
     parallelFor(groups) { gi in
-      for ci in groupChunks[gi] { backwardChunk(ci, kp + gi * partSize, first: ci == groupChunks[gi].lowerBound) }
+      let own = groupChunks[gi]
+      let part = kp + gi * partSize
+      if own.isEmpty { part.update(repeating: 0, count: partSize) }
+      // A Winograd shard sums in the transformed domain, then maps its sum back.
+      let sum = winograd.map { Scratch.buffer(.kernelSum, count: $0.points * ks[2] * filters) } ?? part
+      for ci in own { backwardChunk(ci, sum, first: ci == own.lowerBound) }
+      if let winograd, !own.isEmpty { winograd.kernelGradient(sum, into: part) }
+      if bias != nil {
+        sumRows(bpp + own.lowerBound * filters, rows: own.count, n: filters, into: biasShards.pointer + gi * filters)
+      }
     }
     let dKernel = Tensor(uninitialized: ks)
-    if let winograd {
-      let sum = TensorStorage(count: partSize, zeroed: false)
-      sumRowsInParallel(kp, rows: groups, n: partSize, into: sum.pointer)
-      winograd.kernelGradient(sum.pointer, into: dKernel.data)
-    } else {
-      sumRowsInParallel(kp, rows: groups, n: k * filters, into: dKernel.data)
-    }
+    treeSumInPlace(kp, rows: groups, n: partSize)
+    dKernel.data.update(from: kp, count: partSize)
     var dBias: Tensor?
     if bias != nil {
       let d = Tensor(uninitialized: [filters])
-      sumRows(bpp, rows: chunks.count, n: filters, into: d.data)
+      treeSumInPlace(biasShards.pointer, rows: groups, n: filters)
+      d.data.update(from: biasShards.pointer, count: filters)
       dBias = d
     }
     return bias == nil ? [dx, dKernel] : [dx, dKernel, dBias]

@@ -2,7 +2,7 @@ import Tensors
 
 // Fully connected layer as one differentiable op: y = act(x · W + b), with x [B, in],
 // W [in, units] (Keras's kernel layout), b [units]. Backward: dW = xᵀ·dZ, db = column sums
-// of dZ, dx = dZ·Wᵀ.
+// of dZ, dx = dZ·Wᵀ; dW and db shard by shard, the shards' added as a tree (`BatchShards`).
 
 public func dense(
   _ x: Variable, kernel: Variable, bias: Variable?, activation: Activation = .linear
@@ -24,13 +24,32 @@ public func dense(
 
   var ins = [x, kernel]
   if let bias { ins.append(bias) }
+  let shards = try BatchShards.of(x).ranges
   let out = makeOutput("dense", y, inputs: ins) { dy in
-    let dBias = bias == nil ? nil : Tensor(uninitialized: [units])
-    let dz = biasActivationBackward(y, dy, relu: activation == .relu, biasGrad: dBias, rows: rows, n: units)
+    let dz = biasActivationBackward(y, dy, relu: activation == .relu, biasGrad: nil, rows: rows, n: units)
+    let kernelParts = TensorStorage(count: shards.count * inputs * units, zeroed: false)
+    let biasParts = TensorStorage(count: bias == nil ? 0 : shards.count * units, zeroed: false)
+    defer { withExtendedLifetime((kernelParts, biasParts)) {} }
+    for (s, shard) in shards.enumerated() {
+      let part = kernelParts.pointer + s * inputs * units
+      if shard.isEmpty { part.update(repeating: 0, count: inputs * units) }
+      gemm(
+        m: inputs, n: units, k: shard.count, a: x.value.data + shard.lowerBound * inputs, lda: inputs, transA: true,
+        b: dz.data + shard.lowerBound * units, ldb: units, transB: false, c: part, ldc: units, accumulate: false)
+      if bias != nil {
+        sumRows(dz.data + shard.lowerBound * units, rows: shard.count, n: units, into: biasParts.pointer + s * units)
+      }
+    }
+    treeSumInPlace(kernelParts.pointer, rows: shards.count, n: inputs * units)
     let dKernel = Tensor(uninitialized: kernel.shape)
-    gemm(
-      m: inputs, n: units, k: rows, a: x.value.data, lda: inputs, transA: true, b: dz.data,
-      ldb: units, transB: false, c: dKernel.data, ldc: units, accumulate: false)
+    dKernel.data.update(from: kernelParts.pointer, count: inputs * units)
+    var dBias: Tensor?
+    if bias != nil {
+      treeSumInPlace(biasParts.pointer, rows: shards.count, n: units)
+      let d = Tensor(uninitialized: [units])
+      d.data.update(from: biasParts.pointer, count: units)
+      dBias = d
+    }
     var dx: Tensor?
     if x.requiresGrad {
       let d = Tensor(uninitialized: x.shape)

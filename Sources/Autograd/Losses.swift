@@ -11,24 +11,30 @@ public func softmaxCrossEntropy(logits: Variable, labels: [Int], labelSmoothing 
   -> Variable
 {
   let (rows, classes) = try checkLabels(logits, labels)
+  let shards = try BatchShards.of(logits)
   let probs = Tensor(uninitialized: logits.shape)
-  var total = 0.0
-  for r in 0..<rows {
-    let x = logits.value.data + r * classes
-    var m = -Float.infinity
-    for j in 0..<classes { m = Swift.max(m, x[j]) }
-    var s: Float = 0
-    for j in 0..<classes { s += expf(x[j] - m) }
-    let logSum = logf(s) + m
-    for j in 0..<classes {
-      let t = target(j, label: labels[r], epsilon, classes)
-      if t != 0 { total += Double(t * (logSum - x[j])) }
-    }
-    softmaxRow(x, probs.data + r * classes, classes)
-  }
-  let loss = Tensor(shape: [], repeating: Float(total / Double(rows)))
+  let total = try shards.total(
+    shards.ranges.map { shard in
+      var sum = 0.0
+      for r in shard {
+        let x = logits.value.data + r * classes
+        var m = -Float.infinity
+        for j in 0..<classes { m = Swift.max(m, x[j]) }
+        var s: Float = 0
+        for j in 0..<classes { s += expf(x[j] - m) }
+        let logSum = logf(s) + m
+        for j in 0..<classes {
+          let t = target(j, label: labels[r], epsilon, classes)
+          if t != 0 { sum += Double(t * (logSum - x[j])) }
+        }
+        softmaxRow(x, probs.data + r * classes, classes)
+      }
+      return [sum]
+    })[0]
+  let batch = shards.globalSize
+  let loss = Tensor(shape: [], repeating: Float(total / Double(batch)))
   return makeOutput("sparse_categorical_crossentropy", loss, inputs: [logits]) { g in
-    let scale = g[0] / Float(rows)
+    let scale = g[0] / Float(batch)
     let d = Tensor(uninitialized: probs.shape)
     for r in 0..<rows {
       for j in 0..<classes {
@@ -50,16 +56,22 @@ public func crossEntropy(probabilities: Variable, labels: [Int], labelSmoothing 
   -> Variable
 {
   let (rows, classes) = try checkLabels(probabilities, labels)
+  let shards = try BatchShards.of(probabilities)
   let p = probabilities.value.data
-  var total = 0.0
-  for r in 0..<rows {
-    for j in 0..<classes {
-      let t = target(j, label: labels[r], epsilon, classes)
-      let clipped = Swift.min(Swift.max(p[r * classes + j], probabilityEpsilon), 1 - probabilityEpsilon)
-      if t != 0 { total -= Double(t * logf(clipped)) }
-    }
-  }
-  let loss = Tensor(shape: [], repeating: Float(total / Double(rows)))
+  let total = try shards.total(
+    shards.ranges.map { shard in
+      var sum = 0.0
+      for r in shard {
+        for j in 0..<classes {
+          let t = target(j, label: labels[r], epsilon, classes)
+          let clipped = Swift.min(Swift.max(p[r * classes + j], probabilityEpsilon), 1 - probabilityEpsilon)
+          if t != 0 { sum -= Double(t * logf(clipped)) }
+        }
+      }
+      return [sum]
+    })[0]
+  let batch = shards.globalSize
+  let loss = Tensor(shape: [], repeating: Float(total / Double(batch)))
   return makeOutput("sparse_categorical_crossentropy", loss, inputs: [probabilities]) { g in
     let d = Tensor(zeros: probabilities.shape)
     for r in 0..<rows {
@@ -67,7 +79,7 @@ public func crossEntropy(probabilities: Variable, labels: [Int], labelSmoothing 
         let i = r * classes + j
         let t = target(j, label: labels[r], epsilon, classes)
         if t != 0 && p[i] > probabilityEpsilon && p[i] < 1 - probabilityEpsilon {
-          d.data[i] = -g[0] * t / (p[i] * Float(rows))
+          d.data[i] = -g[0] * t / (p[i] * Float(batch))
         }
       }
     }

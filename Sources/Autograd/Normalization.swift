@@ -2,8 +2,10 @@ import Foundation
 import Tensors
 
 // Batch normalisation over the last axis (channels) of any input: every other axis is a
-// sample of the channel's statistics. Sums run over fixed chunks of rows, each chunk's sum in
-// Double, the chunks added in order: the same results with any number of threads.
+// sample of the channel's statistics. Sums run shard by shard (`BatchShards`), each shard's
+// over fixed chunks of rows, each chunk's sum in Double, the chunks added in order, and the
+// shards' sums as a tree: the same results with any number of threads or processes, the
+// statistics always those of the whole batch.
 
 /// Rows per chunk of the statistics' sums.
 let normalizationChunkRows = 512
@@ -35,7 +37,11 @@ public func batchNormalization(
     throw ShapeError("batch normalisation: gamma and beta need shape [\(c)], got \(p.shape)")
   }
   let rows = x.value.count / c
-  let stats = statistics ?? measure(x.value, rows: rows, c: c)
+  let shards = try BatchShards.of(x)
+  let perImage = rows / Swift.max(1, shards.localSize)
+  let shardRows = shards.ranges.map { ($0.lowerBound * perImage)..<($0.upperBound * perImage) }
+  let m = Float(shards.globalSize * perImage)
+  let stats = try statistics ?? measure(x.value, shardRows, shards, count: Double(m), c: c)
   if statistics == nil { measured?(stats) }
   let invStd = stats.variance.map { 1 / ($0 + epsilon).squareRoot() }
   let xhat = Tensor(uninitialized: x.shape)
@@ -54,10 +60,9 @@ public func batchNormalization(
   }
   let batchStatistics = statistics == nil
   return makeOutput("batch_normalization", y, inputs: [x] + [gamma, beta].compactMap { $0 }) { dy in
-    let sums = columnSums(dy, times: xhat, rows: rows, c: c)
+    let sums = try columnSums(dy, times: xhat, shardRows, shards, c: c)
     let dx = Tensor(uninitialized: x.shape)
     let (dyp, dxp, hp) = (dy.data, dx.data, xhat.data)
-    let m = Float(rows)
     parallelFor(chunks(rows)) { chunk in
       for r in rowRange(chunk, rows) {
         for j in 0..<c {
@@ -82,21 +87,25 @@ private func rowRange(_ chunk: Int, _ rows: Int) -> Range<Int> {
   (chunk * normalizationChunkRows)..<Swift.min(rows, (chunk + 1) * normalizationChunkRows)
 }
 
-/// Per-channel sums over rows, chunk by chunk (each chunk's in Double), the chunks added in
-/// order: Σ (a − center), or with `b`, Σ (a − center) · b, or with `square`, Σ (a − center)².
+/// Per-channel sums over each shard's rows, chunk by chunk (each chunk's in Double), the
+/// chunks added in order, then the shards' as a tree: Σ (a − center), or with `b`,
+/// Σ (a − center) · b, or with `square`, Σ (a − center)².
 private func channelSums(
   _ a: UnsafePointer<Float>, times b: UnsafePointer<Float>? = nil, square: Bool = false, center: [Double]? = nil,
-  rows: Int, c: Int
-) -> [Double] {
-  let n = chunks(rows)
-  let partial = UnsafeMutablePointer<Double>.allocate(capacity: n * c)
+  _ shardRows: [Range<Int>], _ shards: BatchShards, c: Int
+) throws -> [Double] {
+  // (shard, chunk within it) pairs, in order.
+  let work = shardRows.enumerated().flatMap { s, rows in (0..<chunks(rows.count)).map { (s, $0) } }
+  let partial = UnsafeMutablePointer<Double>.allocate(capacity: work.count * c)
   defer { partial.deallocate() }
-  partial.initialize(repeating: 0, count: n * c)
+  partial.initialize(repeating: 0, count: work.count * c)
   let shift = center ?? [Double](repeating: 0, count: c)
   shift.withUnsafeBufferPointer { m in
-    parallelFor(n) { chunk in
-      let sum = partial + chunk * c
-      for r in rowRange(chunk, rows) {
+    parallelFor(work.count) { w in
+      let sum = partial + w * c
+      let rows = shardRows[work[w].0]
+      let chunk = rowRange(work[w].1, rows.count)
+      for r in (chunk.lowerBound + rows.lowerBound)..<(chunk.upperBound + rows.lowerBound) {
         let (ar, br) = (a + r * c, b.map { $0 + r * c })
         if let br {
           for j in 0..<c { sum[j] += (Double(ar[j]) - m[j]) * Double(br[j]) }
@@ -111,25 +120,31 @@ private func channelSums(
       }
     }
   }
-  var total = [Double](repeating: 0, count: c)
-  for chunk in 0..<n {
-    for j in 0..<c { total[j] += partial[chunk * c + j] }
+  var perShard = [[Double]](repeating: [Double](repeating: 0, count: c), count: shardRows.count)
+  for (w, (s, _)) in work.enumerated() {
+    for j in 0..<c { perShard[s][j] += partial[w * c + j] }
   }
-  return total
+  return try shards.total(perShard)
 }
 
-/// The batch's mean and biased variance per channel (two passes).
-private func measure(_ x: Tensor, rows: Int, c: Int) -> BatchStatistics {
-  let mean = channelSums(x.data, rows: rows, c: c).map { $0 / Double(rows) }
-  let variance = channelSums(x.data, square: true, center: mean, rows: rows, c: c).map { Float($0 / Double(rows)) }
+/// The batch's mean and biased variance per channel (two passes) over `count` rows.
+private func measure(_ x: Tensor, _ shardRows: [Range<Int>], _ shards: BatchShards, count: Double, c: Int) throws
+  -> BatchStatistics
+{
+  let mean = try channelSums(x.data, shardRows, shards, c: c).map { $0 / count }
+  let variance = try channelSums(x.data, square: true, center: mean, shardRows, shards, c: c).map {
+    Float($0 / count)
+  }
   return BatchStatistics(mean: mean.map { Float($0) }, variance: variance)
 }
 
-/// Σ dy and Σ dy · x̂ per channel.
-private func columnSums(_ dy: Tensor, times xhat: Tensor, rows: Int, c: Int) -> (dy: [Float], dyXhat: [Float]) {
-  let sumDy = channelSums(dy.data, rows: rows, c: c)
-  let sumDyXhat = channelSums(dy.data, times: xhat.data, rows: rows, c: c)
-  return (sumDy.map { Float($0) }, sumDyXhat.map { Float($0) })
+/// Σ dy and Σ dy · x̂ per channel, over the whole batch.
+private func columnSums(_ dy: Tensor, times xhat: Tensor, _ shardRows: [Range<Int>], _ shards: BatchShards, c: Int)
+  throws -> (dy: [Float], dyXhat: [Float])
+{
+  let both =
+    try channelSums(dy.data, shardRows, shards, c: c) + channelSums(dy.data, times: xhat.data, shardRows, shards, c: c)
+  return (both[..<c].map { Float($0) }, both[c...].map { Float($0) })
 }
 
 /// y = x · scale + shift per channel (the last axis), constants; dx = dy · scale.

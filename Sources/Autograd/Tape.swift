@@ -18,7 +18,14 @@ public final class Tape {
   /// True while training: layers such as Dropout would read it. Inference uses no tape.
   public let training: Bool
 
-  public init(training: Bool = true) { self.training = training }
+  /// The shards of the batch being trained on, for ops that sum over its examples (see
+  /// `BatchShards`); nil: the whole batch is here, cut into shards by its size.
+  public let shards: BatchShards?
+
+  public init(training: Bool = true, shards: BatchShards? = nil) {
+    self.training = training
+    self.shards = shards
+  }
 
   /// Number of ops recorded so far.
   public var count: Int { records.count }

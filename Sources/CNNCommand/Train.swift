@@ -90,6 +90,18 @@ struct TrainOptions {
 
 func runTrain(_ raw: [String]) throws -> Int32 {
   let o = try TrainOptions(raw)
+  let job = try Job.start(threadsGiven: raw.contains("--threads"))
+  return try job.run { try train(o, job) }
+}
+
+private func train(_ o: TrainOptions, _ job: Job) throws -> Int32 {
+  try job.agree(on: [
+    ("model", "\(o.modelName) \(o.pooling)"), ("seed", "\(o.seed)"),
+    (
+      "options",
+      "\(o.epochs) \(o.batchSize) \(o.learningRate) \(o.limit ?? 0) \(o.testLimit ?? 0) \(o.resume) \(o.arguments.string("test-data") ?? "") \(o.arguments.string("hold-out") ?? "")"
+    ),
+  ])
   // Where the results go is checked before the data loads and an epoch is spent.
   do {
     try checkWritable(o.checkpoint, what: "the checkpoint", regularFile: true)
@@ -97,8 +109,9 @@ func runTrain(_ raw: [String]) throws -> Int32 {
   } catch let e as FileError {
     throw UsageError(e.message)
   }
-  removeStaleTemporaries(of: o.checkpoint)
+  if job.leads { removeStaleTemporaries(of: o.checkpoint) }
   let (train, test) = try loadData(o.arguments, limit: o.limit, testLimit: o.testLimit)
+  try job.agree(on: [("training data", train.fingerprint), ("test data", test.fingerprint)])
   let model = try Zoo.model(
     o.modelName, inputShape: train.imageShape, classes: train.classNames.count, seed: o.seed, pooling: o.pooling)
   let plan = TrainingPlan(model: o.modelName, learningRate: o.learningRate)
@@ -113,15 +126,16 @@ func runTrain(_ raw: [String]) throws -> Int32 {
 
   var initialEpoch = 0
   if o.resume {
-    initialEpoch = try resume(model, o, runInfo: runInfo, averaging: plan.averaging)
+    initialEpoch = try resume(model, o, runInfo: runInfo, averaging: plan.averaging, repairsLog: job.leads)
     if initialEpoch >= o.wholeEpochs {
       print("Nothing to do: the checkpoint already finished \(initialEpoch) of \(o.wholeEpochs) epochs")
       return 0
     }
   }
   try plan.prepare(model, named: o.modelName, data: train, resuming: o.resume)
+  try job.agree(on: [("starting weights", "\(initialEpoch) \(weightBits(model))")])
   print(
-    "Training \(o.modelName)\(o.pooling == .max ? "" : " with \(o.pooling) pooling") on \(train.count) images, testing on \(test.count); batch \(o.batchSize), \(plan.summary), seed \(o.seed), \(Threads.count) threads"
+    "Training \(o.modelName)\(o.pooling == .max ? "" : " with \(o.pooling) pooling") on \(train.count) images, testing on \(test.count); batch \(o.batchSize), \(plan.summary), seed \(o.seed), \(job.size > 1 ? "\(job.size) processes × " : "")\(Threads.count) threads"
   )
 
   let progress = ProgressPrinter()
@@ -129,6 +143,7 @@ func runTrain(_ raw: [String]) throws -> Int32 {
   // checkpoint of an earlier run at these paths still belong together.
   var logStarted = o.resume
   progress.onEpochEnd = { result in
+    guard job.leads else { return }
     try saveEpoch(
       result, model: model, options: o, runInfo: runInfo, newLog: !logStarted, averaging: plan.averaging)
     logStarted = true
@@ -141,7 +156,7 @@ func runTrain(_ raw: [String]) throws -> Int32 {
     train, epochs: o.wholeEpochs, batchSize: o.batchSize, seed: o.seed, initialEpoch: initialEpoch, validation: test,
     dropRemainder: plan.dropRemainder, totalSteps: Int((Double(stepsPerEpoch) * o.epochs).rounded(.up)),
     schedule: plan.schedule, augmentation: plan.augmentation, averaging: plan.averaging, observer: progress,
-    shouldStop: { interrupt.isRaised })
+    group: job.group, shouldStop: { interrupt.isRaised })
   if let last = results.last, let acc = last.testAccuracy {
     print(
       "Test accuracy after epoch \(last.epoch): \(f4(acc)); checkpoint \(quoted(o.checkpoint)), metrics \(quoted(o.metricsPath))"
@@ -156,9 +171,9 @@ func runTrain(_ raw: [String]) throws -> Int32 {
 
 /// Loads the checkpoint to resume from and checks that this run continues it exactly: same
 /// model, seed, batch size and training data. Returns the last finished epoch.
-func resume(_ model: Sequential, _ o: TrainOptions, runInfo: [String: String], averaging: WeightAveraging?) throws
-  -> Int
-{
+func resume(
+  _ model: Sequential, _ o: TrainOptions, runInfo: [String: String], averaging: WeightAveraging?, repairsLog: Bool
+) throws -> Int {
   if case .unreachable(let why, _) = pathKind(o.checkpoint) {
     throw UsageError("--resume: no checkpoint to resume from: \(quoted(o.checkpoint)) \(why)")
   }
@@ -184,7 +199,7 @@ func resume(_ model: Sequential, _ o: TrainOptions, runInfo: [String: String], a
   default: break
   }
   let saved = try model.load(from: o.checkpoint, restoreOptimizer: true, averaging: averaging)
-  try repairLog(o.metricsPath, upTo: saved.epoch, savedLine: saved.metadata["metrics"])
+  if repairsLog { try repairLog(o.metricsPath, upTo: saved.epoch, savedLine: saved.metadata["metrics"]) }
   print("Resuming from \(quoted(o.checkpoint)) after epoch \(saved.epoch)")
   return saved.epoch
 }

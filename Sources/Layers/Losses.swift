@@ -14,6 +14,9 @@ import Tensors
 public struct Loss: Sendable {
   public let name: String
   private let compute: @Sendable (Variable, [Int]) throws -> Variable
+  /// Whether the loss sums its examples by shard (see `BatchShards`), as training on several
+  /// processes needs.
+  package private(set) var formsShardSums = false
 
   public init(name: String, _ compute: @escaping @Sendable (_ output: Variable, _ labels: [Int]) throws -> Variable) {
     self.name = name
@@ -34,7 +37,7 @@ public struct Loss: Sendable {
   /// `labelSmoothing` ε the target is (1 − ε) on the label and ε/C on every class (Keras's and
   /// PyTorch's definition).
   public static func sparseCategoricalCrossentropy(fromLogits: Bool, labelSmoothing: Float = 0) -> Loss {
-    Loss(name: "sparse_categorical_crossentropy") { output, labels in
+    var loss = Loss(name: "sparse_categorical_crossentropy") { output, labels in
       guard labelSmoothing >= 0, labelSmoothing <= 1 else {
         throw LayerError("label smoothing must lie in [0, 1], got \(labelSmoothing)")
       }
@@ -42,6 +45,8 @@ public struct Loss: Sendable {
         ? try softmaxCrossEntropy(logits: output, labels: labels, labelSmoothing: labelSmoothing)
         : try crossEntropy(probabilities: output, labels: labels, labelSmoothing: labelSmoothing)
     }
+    loss.formsShardSums = true
+    return loss
   }
 }
 

@@ -79,6 +79,13 @@ struct MetricSums {
     seen += labels.count
   }
 
+  /// The sums over every process of a group.
+  mutating func combine(over group: any ProcessGroup) throws {
+    let all = try groupSum(sums + [Double(seen)], over: group)
+    sums = Array(all.dropLast())
+    seen = Int(all.last ?? 0)
+  }
+
   var means: [String: Double]? {
     metrics.isEmpty ? nil : Dictionary(zip(metrics.map(\.name), sums.map { $0 / Double(max(seen, 1)) })) { a, _ in a }
   }
@@ -92,15 +99,20 @@ extension Sequential {
   }
 
   /// `trainStep`, also returning the model's outputs.
-  private func step(_ inputs: Tensor, labels: [Int]) throws -> (loss: Float, correct: Int, outputs: Tensor) {
+  /// With `shards` in a group, `inputs` are this process's shards of the batch: the loss is
+  /// the whole batch's, the correct count this process's.
+  private func step(_ inputs: Tensor, labels: [Int], shards: BatchShards? = nil) throws -> (
+    loss: Float, correct: Int, outputs: Tensor
+  ) {
     guard let optimizer, let loss else { throw TrainingError.notCompiled }
-    let tape = Tape()
+    let tape = Tape(shards: shards)
     let output = try self(tape.input(inputs))
     let l = try loss(output, labels: labels)
     let correct = zip(output.value.argmaxRows(), labels).filter { $0 == $1 }.count
     let value = l.value[0]
     guard value.isFinite else { return (value, correct, output.value) }
     try tape.backward(l)
+    if let group = shards?.group, group.size > 1 { try combineGradients(trainableVariables, over: group) }
     try optimizer.step(trainableVariables)
     return (value, correct, output.value)
   }
@@ -114,16 +126,27 @@ extension Sequential {
   /// it is set back after. `dropRemainder` leaves out each epoch's last, partial batch;
   /// `totalSteps` ends the run after that many steps (the last epoch stops early: fractional
   /// epochs), and the schedule spans them. `averaging` averages the weights as it says.
-  /// `verbose` prints Keras's progress bar; `observer` gets the same events.
+  /// `verbose` prints Keras's progress bar; `observer` gets the same events. With a `group`
+  /// of processes (`Distributed.mpi()`), each runs this on the same data and takes its shards
+  /// of every batch (see `BatchShards`): the weights come out bit for bit as on one process.
   @discardableResult
   public func fit(
     _ data: any BatchSource, epochs: Int, batchSize: Int = 32, seed: UInt64 = 0, initialEpoch: Int = 0,
     validation: (any BatchSource)? = nil, shuffle: Bool = true, dropRemainder: Bool = false,
     totalSteps: Int? = nil, schedule: LearningRateSchedule = .constant, augmentation: Augmentation = .none,
     averaging: WeightAveraging? = nil, verbose: Bool = false, observer: (any TrainingObserver)? = nil,
-    shouldStop: () -> Bool = { false }
+    group: (any ProcessGroup)? = nil, shouldStop: () -> Bool = { false }
   ) throws -> [EpochResult] {
     guard let optimizer, loss != nil else { throw TrainingError.notCompiled }
+    let group = group.flatMap { $0.size > 1 ? $0 : nil }
+    if let group {
+      guard BatchShards.supports(processes: group.size) else {
+        throw TrainingError.badOptions(
+          "training on \(group.size) processes: the number must be a power of two that divides the batch's \(BatchShards.count) shards (1, 2, 4, 8 or 16)"
+        )
+      }
+      try checkShardable()
+    }
     try schedule.validate()
     let source = try augmented(data, augmentation)
     guard epochs > 0 else { throw TrainingError.badOptions("epochs must be at least 1, got \(epochs)") }
@@ -169,12 +192,16 @@ extension Sequential {
           optimizer.learningRate = baseRate * schedule.factor(step: stepIndex, totalSteps: total)
         }
         let indices = order[(b * batchSize)..<min(order.count, (b + 1) * batchSize)]
-        let (inputs, labels) = try source.batch(indices, seed: seed, epoch: epoch)
-        let (l, c, outputs) = try step(inputs, labels: labels)
+        let shards = group.map {
+          BatchShards(globalSize: indices.count, held: BatchShards.held(rank: $0.rank, of: $0.size), group: $0)
+        }
+        let held = shards.map { indices.dropFirst($0.heldExamples.lowerBound).prefix($0.localSize) } ?? indices
+        let (inputs, labels) = try source.batch(held, seed: seed, epoch: epoch)
+        let (l, c, outputs) = try step(inputs, labels: labels, shards: shards)
         guard l.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, batch: b + 1, loss: l) }
-        lossSum += Double(l) * Double(labels.count)
-        correct += c
-        seen += labels.count
+        lossSum += Double(l) * Double(indices.count)
+        correct += try group.map { Int(try groupSum([Double(c)], over: $0)[0]) } ?? c
+        seen += indices.count
         metricSums.add(outputs, labels)
         averaging?.update(self, epoch: epoch, step: stepIndex + 1, totalSteps: total)
         let elapsed = Date().timeIntervalSince(start)
@@ -184,6 +211,7 @@ extension Sequential {
             seconds: elapsed)
         }
       }
+      if let group { try metricSums.combine(over: group) }
       let seconds = Date().timeIntervalSince(start)
       var result = EpochResult(
         epoch: epoch, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),

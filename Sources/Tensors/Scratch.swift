@@ -10,7 +10,7 @@ import Foundation
 /// not hand it to another thread or nest two uses of one slot.
 package enum Scratch {
   package enum Slot: Int, CaseIterable {
-    case packedA, packedB, columns, output, gradient, productC, transformed, tile
+    case packedA, packedB, columns, output, gradient, productC, transformed, tile, kernelSum
   }
 
   /// Floats for `slot` on the calling thread: at least `count`, 64-byte aligned, contents

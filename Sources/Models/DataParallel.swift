@@ -1,0 +1,96 @@
+import Autograd
+import Layers
+import Tensors
+
+// What `fit(group:)` does beyond one process: every process holds the model and takes its
+// shards of each global batch (`BatchShards`); the ops add their shards' sums as the tree's
+// lower levels and batch norm and the loss exchange theirs as they go; after the backward
+// pass the parameters' gradients are combined here, each process summing every process's
+// partial sums of one slice of them (so that each step moves about a ring allreduce's
+// 2(N − 1)/N of the gradient bytes), and the slices gathered back.
+
+extension Sequential {
+  /// Refuses what data-parallel training cannot yet split by shard: trainable parameters in
+  /// layers other than Conv2D, Dense and BatchNormalization (their sums over the batch would
+  /// be the local batch's), and a loss other than the built-in cross-entropy.
+  func checkShardable() throws {
+    func walk(_ layers: [any Layer], _ path: String) throws {
+      for (i, layer) in layers.enumerated() {
+        let name = "\(path)layer \(i + 1) (\(type(of: layer)))"
+        if let residual = layer as? Residual {
+          try walk(residual.block.layers, name + ", ")
+        } else if let inner = layer as? Sequential {
+          try walk(inner.layers, name + ", ")
+        } else if layer.parameters.contains(where: \.variable.requiresGrad)
+          && !(layer is Conv2D || layer is Dense || layer is BatchNormalization)
+        {
+          throw TrainingError.badOptions(
+            "\(name) has trainable weights that training on several processes cannot yet sum by shard; it supports trainable Conv2D, Dense and BatchNormalization layers"
+          )
+        }
+      }
+    }
+    try walk(layers, "")
+    if loss?.formsShardSums != true {
+      throw TrainingError.badOptions(
+        "the loss '\(loss?.name ?? "none")' is not one that training on several processes can sum by shard: use sparseCategoricalCrossentropy"
+      )
+    }
+  }
+}
+
+/// Replaces each variable's gradient by its sum over the group, added in the tree order of
+/// `BatchShards` (the processes' subtrees already summed).
+func combineGradients(_ variables: [Variable], over group: any ProcessGroup) throws {
+  let n = group.size
+  let sizes = variables.map(\.value.count)
+  let total = sizes.reduce(0, +)
+  let slice = (total + n - 1) / n
+  let send = TensorStorage(count: slice * n, zeroed: true)
+  let receive = TensorStorage(count: slice * n, zeroed: false)
+  var offset = 0
+  for v in variables {
+    if let g = v.grad { (send.pointer + offset).update(from: g.data, count: g.count) }
+    offset += v.value.count
+  }
+  let bytes = slice * n * MemoryLayout<Float>.size
+  try group.allToAll(
+    UnsafeRawBufferPointer(start: send.pointer, count: bytes), into: .init(start: receive.pointer, count: bytes))
+  // Block i of `receive` is rank i's partial sum of this rank's slice: add them as a tree.
+  treeSumInPlace(receive.pointer, rows: n, n: slice)
+  try group.allGather(
+    UnsafeRawBufferPointer(start: receive.pointer, count: slice * MemoryLayout<Float>.size),
+    into: .init(start: send.pointer, count: bytes))
+  offset = 0
+  for v in variables {
+    let g = v.grad ?? Tensor(uninitialized: v.shape)
+    g.data.update(from: send.pointer + offset, count: g.count)
+    v.grad = g
+    offset += v.value.count
+  }
+}
+
+/// The sum over the group of each process's `values`, in the tree order.
+func groupSum(_ values: [Double], over group: any ProcessGroup) throws -> [Double] {
+  try BatchShards(globalSize: 0, held: 0..<1, group: group).total([values])
+}
+
+/// Checks that every process of `group` has the same value for each named item (data, model,
+/// seed, options) as rank 0. Throws one message naming the first process and item that differ.
+public func checkAgreement(_ items: [(name: String, value: String)], over group: any ProcessGroup) throws {
+  let mine = items.map { fingerprint($0.value) }
+  var all = [UInt64](repeating: 0, count: mine.count * group.size)
+  try mine.withUnsafeBytes { send in try all.withUnsafeMutableBytes { try group.allGather(send, into: $0) } }
+  for rank in 1..<group.size {
+    for (i, item) in items.enumerated() where all[rank * items.count + i] != all[i] {
+      throw TrainingError.badOptions(
+        "process \(rank) of \(group.size) does not match process 0: its \(item.name) differ\(item.name.hasSuffix("s") ? "" : "s"); every process must train on the same data with the same model, seed and options"
+      )
+    }
+  }
+}
+
+/// FNV-1a over a string's bytes.
+private func fingerprint(_ s: String) -> UInt64 {
+  s.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+}
