@@ -90,7 +90,11 @@ public struct BatchShards: Sendable {
   /// The sum over the whole batch of per-shard sums (`parts`: one row of `n` per held shard):
   /// this process's subtree, then the group's top levels through `allGather`.
   public func total(_ parts: [[Double]]) throws -> [Double] {
-    let mine = treeSum(parts)
+    try combine(treeSum(parts))
+  }
+
+  /// The whole batch's sum from this process's subtree sum: the group's top levels.
+  public func combine(_ mine: [Double]) throws -> [Double] {
     guard let group, group.size > 1 else { return mine }
     var all = [Double](repeating: 0, count: mine.count * group.size)
     try mine.withUnsafeBytes { send in
@@ -100,8 +104,8 @@ public struct BatchShards: Sendable {
   }
 }
 
-/// The tree sum of equally long rows of Doubles (see the top of this file).
-public func treeSum(_ rows: [[Double]]) -> [Double] {
+/// The tree sum of equally long rows (see the top of this file).
+public func treeSum<T: FloatingPoint>(_ rows: [[T]]) -> [T] {
   guard !rows.isEmpty else { return [] }
   var level = rows
   while level.count > 1 {

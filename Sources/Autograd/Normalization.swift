@@ -75,8 +75,8 @@ public func batchNormalization(
       }
     }
     var grads: [Tensor?] = [dx]
-    if gamma != nil { grads.append(try Tensor(shape: [c], values: sums.dyXhat)) }
-    if beta != nil { grads.append(try Tensor(shape: [c], values: sums.dy)) }
+    if gamma != nil { grads.append(try Tensor(shape: [c], values: sums.heldDyXhat)) }
+    if beta != nil { grads.append(try Tensor(shape: [c], values: sums.heldDy)) }
     return grads
   }
 }
@@ -87,13 +87,13 @@ private func rowRange(_ chunk: Int, _ rows: Int) -> Range<Int> {
   (chunk * normalizationChunkRows)..<Swift.min(rows, (chunk + 1) * normalizationChunkRows)
 }
 
-/// Per-channel sums over each shard's rows, chunk by chunk (each chunk's in Double), the
-/// chunks added in order, then the shards' as a tree: Σ (a − center), or with `b`,
-/// Σ (a − center) · b, or with `square`, Σ (a − center)².
+/// Per-channel sums over each held shard's rows, chunk by chunk (each chunk's in Double), the
+/// chunks added in order: Σ (a − center), or with `b`, Σ (a − center) · b, or with `square`,
+/// Σ (a − center)²; one row per shard.
 private func channelSums(
   _ a: UnsafePointer<Float>, times b: UnsafePointer<Float>? = nil, square: Bool = false, center: [Double]? = nil,
-  _ shardRows: [Range<Int>], _ shards: BatchShards, c: Int
-) throws -> [Double] {
+  _ shardRows: [Range<Int>], c: Int
+) -> [[Double]] {
   // (shard, chunk within it) pairs, in order.
   let work = shardRows.enumerated().flatMap { s, rows in (0..<chunks(rows.count)).map { (s, $0) } }
   let partial = UnsafeMutablePointer<Double>.allocate(capacity: work.count * c)
@@ -124,27 +124,31 @@ private func channelSums(
   for (w, (s, _)) in work.enumerated() {
     for j in 0..<c { perShard[s][j] += partial[w * c + j] }
   }
-  return try shards.total(perShard)
+  return perShard
 }
 
 /// The batch's mean and biased variance per channel (two passes) over `count` rows.
 private func measure(_ x: Tensor, _ shardRows: [Range<Int>], _ shards: BatchShards, count: Double, c: Int) throws
   -> BatchStatistics
 {
-  let mean = try channelSums(x.data, shardRows, shards, c: c).map { $0 / count }
-  let variance = try channelSums(x.data, square: true, center: mean, shardRows, shards, c: c).map {
+  let mean = try shards.total(channelSums(x.data, shardRows, c: c)).map { $0 / count }
+  let variance = try shards.total(channelSums(x.data, square: true, center: mean, shardRows, c: c)).map {
     Float($0 / count)
   }
   return BatchStatistics(mean: mean.map { Float($0) }, variance: variance)
 }
 
-/// Σ dy and Σ dy · x̂ per channel, over the whole batch.
+/// Σ dy and Σ dy · x̂ per channel: over the whole batch (for the input's gradient), and for
+/// γ's and β's gradients each shard's in Float, added as the tree of the held shards, as
+/// every parameter's gradient is (the group adds the rest).
 private func columnSums(_ dy: Tensor, times xhat: Tensor, _ shardRows: [Range<Int>], _ shards: BatchShards, c: Int)
-  throws -> (dy: [Float], dyXhat: [Float])
+  throws -> (dy: [Float], dyXhat: [Float], heldDy: [Float], heldDyXhat: [Float])
 {
-  let both =
-    try channelSums(dy.data, shardRows, shards, c: c) + channelSums(dy.data, times: xhat.data, shardRows, shards, c: c)
-  return (both[..<c].map { Float($0) }, both[c...].map { Float($0) })
+  let perShard = zip(channelSums(dy.data, shardRows, c: c), channelSums(dy.data, times: xhat.data, shardRows, c: c))
+    .map { $0 + $1 }
+  let all = try shards.total(perShard).map { Float($0) }
+  let held = treeSum(perShard.map { $0.map { Float($0) } })
+  return (Array(all[..<c]), Array(all[c...]), Array(held[..<c]), Array(held[c...]))
 }
 
 /// y = x · scale + shift per channel (the last axis), constants; dx = dy · scale.

@@ -47,9 +47,10 @@ struct Job {
       group.finish()
       return status
     } catch let e as Disagreement {
+      // Said before MPI ends: the launcher may stop the job as soon as one process has exited.
+      if leads { printError(e.message) }
       group.finish()
-      if !leads { exit(2) }
-      throw UsageError(e.message)
+      exit(1)
     } catch {
       let (status, message): (Int32, String) =
         switch error {
