@@ -9,7 +9,8 @@ import Tensors
 // matrix from the forward pass), the chunk's kernel gradient colᵀ·dZ, and the input gradient
 // dZ·kernelᵀ scattered back by col2im (skipped when the input needs no gradient, as for the
 // first layer). Per-chunk gradients are added in chunk order within a shard of the batch and
-// the shards' as a tree (`BatchShards`), so results never depend on the thread or process count. `conv2dMaxPool` also pools each chunk while it is in cache.
+// the shards' as a tree (`BatchShards`), so results never depend on the thread or process
+// count. `conv2dMaxPool` also pools each chunk while it is in cache.
 
 /// The images of a batch in chunks whose im2col rows take at most about 512 KiB, so that a
 /// chunk stays in a core's L2 cache, but of at least `minimumRows` rows (wide layers on small

@@ -157,6 +157,13 @@ private func train(_ o: TrainOptions, _ job: Job) throws -> Int32 {
     dropRemainder: plan.dropRemainder, totalSteps: Int((Double(stepsPerEpoch) * o.epochs).rounded(.up)),
     schedule: plan.schedule, augmentation: plan.augmentation, averaging: plan.averaging, observer: progress,
     group: job.group, shouldStop: { interrupt.isRaised })
+  let exchange = results.compactMap(\.communicationSeconds).reduce(0, +)
+  if job.size > 1, !results.isEmpty {
+    let training = results.map(\.seconds).reduce(0, +)
+    print(
+      "Exchanges between the \(job.size) processes took \(String(format: "%.1f", exchange)) s of the \(String(format: "%.1f", training)) s of training (\(String(format: "%.1f", 100 * exchange / training))%)"
+    )
+  }
   if let last = results.last, let acc = last.testAccuracy {
     print(
       "Test accuracy after epoch \(last.epoch): \(f4(acc)); checkpoint \(quoted(o.checkpoint)), metrics \(quoted(o.metricsPath))"

@@ -1,5 +1,7 @@
 import Autograd
+import Dispatch
 import Layers
+import Synchronization
 import Tensors
 
 // What `fit(group:)` does beyond one process: every process holds the model and takes its
@@ -93,4 +95,33 @@ public func checkAgreement(_ items: [(name: String, value: String)], over group:
 /// FNV-1a over a string's bytes.
 private func fingerprint(_ s: String) -> UInt64 {
   s.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+}
+
+/// A group that keeps the time its exchanges take, waits for slower processes included: the
+/// communication share of training that `EpochResult.communicationSeconds` reports.
+final class TimedGroup: ProcessGroup {
+  let inner: any ProcessGroup
+  private let nanoseconds = Atomic<UInt64>(0)
+
+  init(_ inner: any ProcessGroup) { self.inner = inner }
+
+  var rank: Int { inner.rank }
+  var size: Int { inner.size }
+
+  func allGather(_ send: UnsafeRawBufferPointer, into receive: UnsafeMutableRawBufferPointer) throws {
+    try timed { try inner.allGather(send, into: receive) }
+  }
+
+  func allToAll(_ send: UnsafeRawBufferPointer, into receive: UnsafeMutableRawBufferPointer) throws {
+    try timed { try inner.allToAll(send, into: receive) }
+  }
+
+  /// The seconds spent since the last call.
+  func takeSeconds() -> Double { Double(nanoseconds.exchange(0, ordering: .relaxed)) / 1e9 }
+
+  private func timed(_ body: () throws -> Void) throws {
+    let start = DispatchTime.now().uptimeNanoseconds
+    defer { nanoseconds.add(DispatchTime.now().uptimeNanoseconds - start, ordering: .relaxed) }
+    try body()
+  }
 }

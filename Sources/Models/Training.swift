@@ -19,6 +19,9 @@ public struct EpochResult: Codable, Equatable, Sendable {
   /// The compiled metrics over the epoch's training batches, and on the validation data.
   public var metrics: [String: Double]?
   public var testMetrics: [String: Double]?
+  /// On several processes: the seconds of the epoch's training steps spent exchanging sums
+  /// (gradients, batch norm's statistics, the loss), waits for slower processes included.
+  public var communicationSeconds: Double?
 }
 
 /// Hooks `fit` calls as it goes: progress output, checkpoints, metrics logs.
@@ -138,7 +141,7 @@ extension Sequential {
     group: (any ProcessGroup)? = nil, shouldStop: () -> Bool = { false }
   ) throws -> [EpochResult] {
     guard let optimizer, loss != nil else { throw TrainingError.notCompiled }
-    let group = group.flatMap { $0.size > 1 ? $0 : nil }
+    let group = group.flatMap { $0.size > 1 ? TimedGroup($0) : nil }
     if let group {
       guard BatchShards.supports(processes: group.size) else {
         throw TrainingError.badOptions(
@@ -213,10 +216,12 @@ extension Sequential {
       }
       if let group { try metricSums.combine(over: group) }
       let seconds = Date().timeIntervalSince(start)
+      let communication = group?.takeSeconds()
       var result = EpochResult(
         epoch: epoch, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
         testLoss: nil, testAccuracy: nil, seconds: seconds, imagesPerSecond: Double(seen) / seconds,
-        learningRate: schedule == .constant ? nil : Double(optimizer.learningRate), metrics: metricSums.means)
+        learningRate: schedule == .constant ? nil : Double(optimizer.learningRate), metrics: metricSums.means,
+        communicationSeconds: communication)
       if let validation {
         let e = try evaluate(validation)
         result.testLoss = e.loss
