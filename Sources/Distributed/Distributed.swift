@@ -53,10 +53,16 @@ public enum Distributed {
       try library.initialize()
     } catch let e as DistributedError {
       throw DistributedError(
-        "started by an MPI launcher (\(launcher.kind)), but \(e.message); set \(libraryVariable) to the MPI library's path"
+        "process \(launcher.rank) of \(launcher.size) was started by an MPI launcher (\(launcher.kind)), but \(e.message); set \(libraryVariable) to the MPI library's path"
       )
     }
-    return try MPIGroup(library)
+    let group = try MPIGroup(library)
+    guard group.size == launcher.size, group.rank == launcher.rank else {
+      throw DistributedError(
+        "the launcher (\(launcher.kind)) started process \(launcher.rank) of \(launcher.size), but \(library.path) (\(library.firstLine)) sees process \(group.rank) of \(group.size): is it another MPI than the launcher's? Set \(libraryVariable) to the launcher's MPI library"
+      )
+    }
+    return group
   }
 }
 

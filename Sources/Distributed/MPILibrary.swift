@@ -66,6 +66,11 @@ final class MPILibrary: Sendable {
     }
   }
 
+  /// The version text's first line, its spacing made plain.
+  var firstLine: String {
+    version.prefix { $0 != "\n" && $0 != "," }.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+  }
+
   private func symbol(_ name: String) throws -> UnsafeMutableRawPointer {
     guard let p = dlsym(UnsafeMutableRawPointer(bitPattern: handle), name) else {
       throw DistributedError("\(path) has no \(name)")
