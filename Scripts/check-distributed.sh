@@ -6,8 +6,8 @@ usage() {
   cat <<'USAGE'
 usage: Scripts/check-distributed.sh [--keep DIR]
 
-Trains one epoch of the seed model (2,000 images) and of fast93 (1,024 images, batches of
-256) on one process with 2 threads, then on 2 and 4 processes with 1 thread each under every
+Trains one epoch of the seed model (2,000 images, batches of 128) and of fast93 (1,024
+images, batches of 256) on one process with 2 threads, then on 2 and 4 processes with 1 thread each under every
 MPI launcher found (Open MPI's mpirun.openmpi, MPICH's mpiexec.mpich; oversubscribed on a
 small machine, allowed to run as root), and fails unless every checkpoint's tensors are
 byte-identical to the single process's. Then checks the refusals: 3 processes, and a job
@@ -84,7 +84,7 @@ check() {
   fi
 }
 
-models=("seed --limit 2000" "fast93 --limit 1024 --batch-size 256")
+models=("seed --limit 2000 --batch-size 128" "fast93 --limit 1024 --batch-size 256")
 for m in "${models[@]}"; do
   read -r -a options <<<"$m --epochs 1 --test-limit 200 --data $data"
   name="${options[0]}"
@@ -123,10 +123,10 @@ mkdir -p "$work/other"
 cp "$data"/*.bin "$data"/*.txt "$work/other/"
 # One changed pixel of the first training image.
 printf '\x01' | dd of="$work/other/data_batch_1.bin" bs=1 seek=100 conv=notrunc status=none
-common=(train --model seed --epochs 1 --limit 200 --test-limit 100)
+common=(train --model seed --epochs 1 --limit 256 --batch-size 128 --test-limit 100)
 for kind in "${launchers[@]}"; do
   out="$work/refused-$kind"
-  refused "$kind" "3 processes" "3 processes cannot share" launch "$kind" 3 "${common[@]}" --data "$data" \
+  refused "$kind" "3 processes" "training on 3 processes" launch "$kind" 3 "${common[@]}" --data "$data" \
     --checkpoint "$out.safetensors" --metrics "$out.jsonl"
   case "$kind" in
     openmpi) mpmd=(mpirun.openmpi --oversubscribe -np 1) second=(-np 1) ;;

@@ -222,25 +222,36 @@ package func biasActivationRows(
 }
 
 /// The backward of `biasActivationForward` in one pass: dz = dy where y > 0 (with ReLU; else
-/// dz is dy itself) and, when `biasGrad` is given, its column sums, added chunk by chunk in
-/// a fixed order.
+/// dz is dy itself) and, when `biasSums` is given, the column sums of each run of rows in
+/// `shards` into its row of `biasSums`, each added chunk by chunk in a fixed order.
 package func biasActivationBackward(
-  _ y: Tensor, _ dy: Tensor, relu: Bool, biasGrad: Tensor?, rows: Int, n: Int
+  _ y: Tensor, _ dy: Tensor, relu: Bool, biasSums: UnsafeMutablePointer<Float>?, shards: [Range<Int>], n: Int
 ) -> Tensor {
-  if !relu && biasGrad == nil { return dy }
+  if !relu && biasSums == nil { return dy }
   let dz = relu ? Tensor(uninitialized: dy.shape) : dy
-  let chunks = (rows + biasChunkRows - 1) / biasChunkRows
-  let partial = Tensor(zeros: [Swift.max(chunks, 1), n])
-  let (yp, dyp, dzp, pp) = (y.data, dy.data, dz.data, partial.data)
-  let sums = biasGrad != nil
-  parallelFor(chunks) { chunk in
-    let sum = pp + chunk * n
-    for r in (chunk * biasChunkRows)..<Swift.min(rows, (chunk + 1) * biasChunkRows) {
-      let o = r * n
-      if relu { reluBackward(yp + o, dyp + o, dzp + o, n) }
-      if sums { addInPlace(sum, dzp + o, n) }
+  // (shard, rows) of every chunk, shard by shard.
+  let work = shards.enumerated().flatMap { s, rows in
+    stride(from: rows.lowerBound, to: rows.upperBound, by: biasChunkRows).map {
+      (s, $0..<Swift.min(rows.upperBound, $0 + biasChunkRows))
     }
   }
-  if let biasGrad { sumRows(pp, rows: chunks, n: n, into: biasGrad.data) }
+  let partial = Tensor(zeros: [Swift.max(work.count, 1), n])
+  let (yp, dyp, dzp, pp) = (y.data, dy.data, dz.data, partial.data)
+  parallelFor(work.count) { w in
+    let sum = pp + w * n
+    for r in work[w].1 {
+      let o = r * n
+      if relu { reluBackward(yp + o, dyp + o, dzp + o, n) }
+      if biasSums != nil { addInPlace(sum, dzp + o, n) }
+    }
+  }
+  if let biasSums {
+    var first = 0
+    for s in shards.indices {
+      let count = work[first...].prefix { $0.0 == s }.count
+      sumRows(pp + first * n, rows: count, n: n, into: biasSums + s * n)
+      first += count
+    }
+  }
   return dz
 }

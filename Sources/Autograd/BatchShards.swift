@@ -1,12 +1,12 @@
 import Tensors
 
-// The same sums over a batch on one process or many. A training batch is cut into
-// `BatchShards.count` shards by its size alone; every sum over its examples (a parameter's
+// The same sums over a batch on one process or many. A training batch is cut into shards by
+// its size alone (`BatchShards.count(forBatch:)`); every sum over its examples (a parameter's
 // gradient, batch norm's statistics, the loss) is formed shard by shard, and the shards' sums
 // are added as one fixed binary tree: leaves 0 and 1, 2 and 3, ..., then those pairs, and so
-// on. A process that holds an aligned run of shards (N processes for a power of two N that
-// divides the count) adds its own subtree, and the processes' subtrees are added as the
-// tree's top levels: the bits do not depend on N.
+// on. A process that holds an aligned run of shards (N processes for a power of two N up to
+// the shard count) adds its own subtree, and the processes' subtrees are added as the tree's
+// top levels: the bits do not depend on N. A batch of one shard is summed as it always was.
 
 /// A group of processes that train one model together (ranks 0..<size), as the ops see it.
 public protocol ProcessGroup: AnyObject, Sendable {
@@ -21,45 +21,60 @@ public protocol ProcessGroup: AnyObject, Sendable {
 
 /// Which shards of a global batch this process holds, and the group it shares the rest with.
 public struct BatchShards: Sendable {
-  /// Shards per batch: N processes train together when N is a power of two dividing it.
-  public static let count = 16
+  /// The most shards a batch is cut into.
+  public static let maximumCount = 16
+  /// The fewest examples per shard a batch is cut for: smaller shards would cost more in
+  /// partial sums than they save.
+  public static let minimumSize = 32
 
-  /// Examples in the whole batch, over all processes.
+  /// The shards a batch of `size` examples is cut into: the largest power of two up to
+  /// `maximumCount` whose shards hold at least `minimumSize` examples (1 for small batches).
+  public static func count(forBatch size: Int) -> Int {
+    var n = 1
+    while n * 2 <= maximumCount && n * 2 * minimumSize <= size { n *= 2 }
+    return n
+  }
+
+  /// Whether `processes` can share batches of `batchSize`: a power of two up to their shard count.
+  public static func supports(processes: Int, batchSize: Int) -> Bool {
+    processes > 0 && processes & (processes - 1) == 0 && processes <= count(forBatch: batchSize)
+  }
+
+  /// The shards rank `rank` of `size` holds of `count`.
+  public static func held(rank: Int, of size: Int, shards count: Int) -> Range<Int> {
+    (rank * count / size)..<((rank + 1) * count / size)
+  }
+
+  /// Examples in this batch, over all processes (the last batch of an epoch may be smaller
+  /// than the rest; it is cut into as many shards).
   public let globalSize: Int
+  /// Shards in the batch.
+  public let count: Int
   /// The shards held here.
   public let held: Range<Int>
   public let group: (any ProcessGroup)?
 
   /// The whole of a batch of `size` examples in one process.
   public static func whole(_ size: Int) -> BatchShards {
-    BatchShards(globalSize: size, held: 0..<count, group: nil)
+    let count = count(forBatch: size)
+    return BatchShards(globalSize: size, count: count, held: 0..<count, group: nil)
   }
 
-  /// Rank `rank`'s part of a batch of `globalSize` examples shared by `group`.
-  public init(globalSize: Int, held: Range<Int>, group: (any ProcessGroup)?) {
+  public init(globalSize: Int, count: Int, held: Range<Int>, group: (any ProcessGroup)?) {
     self.globalSize = globalSize
+    self.count = count
     self.held = held
     self.group = group
   }
 
-  /// Whether `n` processes can share the shards: a power of two that divides the count.
-  public static func supports(processes n: Int) -> Bool {
-    n > 0 && n <= count && n & (n - 1) == 0 && count % n == 0
-  }
-
-  /// The shards rank `rank` of `size` holds.
-  public static func held(rank: Int, of size: Int) -> Range<Int> {
-    (rank * count / size)..<((rank + 1) * count / size)
-  }
-
-  /// Shard `s`'s examples in a batch of `size`.
-  public static func range(_ s: Int, of size: Int) -> Range<Int> {
-    (s * size / count)..<((s + 1) * size / count)
+  /// Shard `s`'s examples in the batch.
+  public func range(_ s: Int) -> Range<Int> {
+    (s * globalSize / count)..<((s + 1) * globalSize / count)
   }
 
   /// This process's examples of the global batch.
   public var heldExamples: Range<Int> {
-    Self.range(held.lowerBound, of: globalSize).lowerBound..<Self.range(held.upperBound - 1, of: globalSize).upperBound
+    range(held.lowerBound).lowerBound..<range(held.upperBound - 1).upperBound
   }
 
   /// Examples held here.
@@ -69,7 +84,7 @@ public struct BatchShards: Sendable {
   public var ranges: [Range<Int>] {
     let first = heldExamples.lowerBound
     return held.map { s in
-      let r = Self.range(s, of: globalSize)
+      let r = range(s)
       return (r.lowerBound - first)..<(r.upperBound - first)
     }
   }

@@ -94,26 +94,23 @@ private func convolution(
     winograd = WinogradConvolution(g, filters: filters, tile: tile)
   }
   // Each shard of the batch (`BatchShards`) in chunks of its own, so that a chunk's work is
-  // the same however the batch is shared among processes. The kernel gradient is summed per
-  // shard, its chunks in order into the shard's partial kernel, and the shards' as a tree:
-  // the same sums with any number of threads or processes.
-  let shards = try BatchShards.of(x)
-  var chunks: [Range<Int>] = []
-  var groupChunks: [Range<Int>] = []
-  for shard in shards.ranges {
-    let own =
-      winograd.map {
-        imageChunks(
-          batch: shard.count, bytesPerImage: $0.tilesPerImage * $0.points * max(ks[2], filters) * 4,
-          rowsPerImage: $0.tilesPerImage, minimumRows: 256)
-      }
-      ?? imageChunks(
-        batch: shard.count, bytesPerImage: rowsPerImage * k * 4, rowsPerImage: rowsPerImage, minimumRows: 256)
-    groupChunks.append(chunks.count..<(chunks.count + own.count))
-    chunks += own.map { ($0.lowerBound + shard.lowerBound)..<($0.upperBound + shard.lowerBound) }
+  // the same however the batch is shared among processes; the kernel gradient is summed by
+  // groups of chunks (see `ChunkPlan`).
+  let plan = ChunkPlan(try BatchShards.of(x), groupsPerBatch: winograd == nil ? 16 : 8) { images in
+    winograd.map {
+      imageChunks(
+        batch: images, bytesPerImage: $0.tilesPerImage * $0.points * max(ks[2], filters) * 4,
+        rowsPerImage: $0.tilesPerImage, minimumRows: 256)
+    }
+      ?? imageChunks(batch: images, bytesPerImage: rowsPerImage * k * 4, rowsPerImage: rowsPerImage, minimumRows: 256)
   }
-  let groups = groupChunks.count
+  let chunks = plan.chunks
   let partSize = k * filters
+  // A group's partial sum, in Winograd's domain for Winograd.
+  let groupPartSize = winograd.map { $0.points * ks[2] * filters } ?? partSize
+  // With one group a shard, a group sums straight into its shard's kernel (through a scratch
+  // buffer and the adjoint transform for Winograd); with more, into partial sums added after.
+  let oneGroupPerShard = plan.groupsPerShard == 1
   let relu = activation == .relu
   // The pooling after it, if any: over the convolution's output, per image.
   let pool =
@@ -170,9 +167,9 @@ private func convolution(
     let dx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
     let dxp = dx?.data
     // Per-group kernel and per-chunk bias gradients, added in order below.
-    let kernelParts = TensorStorage(count: groups * partSize, zeroed: false)
+    let kernelParts = TensorStorage(count: oneGroupPerShard ? 0 : plan.groupChunks.count * groupPartSize, zeroed: false)
+    let shardParts = TensorStorage(count: plan.shardChunks.count * partSize, zeroed: false)
     let biasParts = TensorStorage(count: bias == nil ? 0 : chunks.count * filters, zeroed: false)
-    let biasShards = TensorStorage(count: bias == nil ? 0 : groups * filters, zeroed: false)
     // The kernel transposed once, [filters, k] (or each Winograd point's [filters, channels]),
     // for the input gradient dZ·kernelᵀ: the chunks then read it as it is, where packing it
     // transposed in every chunk took a few percent.
@@ -186,7 +183,7 @@ private func convolution(
       }
     }
     // All three stay out of the storage pool until the chunks are done and summed.
-    defer { withExtendedLifetime((kernelParts, biasParts, biasShards, kernelT)) {} }
+    defer { withExtendedLifetime((kernelParts, shardParts, biasParts, kernelT)) {} }
     let (kp, bpp, ktp) = (kernelParts.pointer, biasParts.pointer, kernelT.pointer)
     /// Chunk `ci`'s part of the backward pass, its kernel gradient added into `kernelSum`
     /// (or written there when it is the group's first chunk).
@@ -231,29 +228,81 @@ private func convolution(
       dxChunk.update(repeating: 0, count: images.count * imageSize)
       col2im(dcol, g, dxp, images: images)
     }
-    parallelFor(groups) { gi in
-      let own = groupChunks[gi]
-      let part = kp + gi * partSize
-      if own.isEmpty { part.update(repeating: 0, count: partSize) }
-      // A Winograd shard sums in the transformed domain, then maps its sum back.
-      let sum = winograd.map { Scratch.buffer(.kernelSum, count: $0.points * ks[2] * filters) } ?? part
+    parallelFor(plan.groupChunks.count) { gi in
+      let own = plan.groupChunks[gi]
+      let shardPart = shardParts.pointer + plan.groupShard[gi] * partSize
+      let sum =
+        !oneGroupPerShard
+        ? kp + gi * groupPartSize : winograd == nil ? shardPart : Scratch.buffer(.kernelSum, count: groupPartSize)
       for ci in own { backwardChunk(ci, sum, first: ci == own.lowerBound) }
-      if let winograd, !own.isEmpty { winograd.kernelGradient(sum, into: part) }
-      if bias != nil {
-        sumRows(bpp + own.lowerBound * filters, rows: own.count, n: filters, into: biasShards.pointer + gi * filters)
+      if oneGroupPerShard, let winograd { winograd.kernelGradient(sum, into: shardPart) }
+    }
+    if !oneGroupPerShard {
+      for (s, own) in plan.shardGroups.enumerated() where !own.isEmpty {
+        let shardPart = shardParts.pointer + s * partSize
+        guard let winograd else {
+          sumRowsInParallel(kp + own.lowerBound * groupPartSize, rows: own.count, n: partSize, into: shardPart)
+          continue
+        }
+        let sum = TensorStorage(count: groupPartSize, zeroed: false)
+        sumRowsInParallel(kp + own.lowerBound * groupPartSize, rows: own.count, n: groupPartSize, into: sum.pointer)
+        winograd.kernelGradient(sum.pointer, into: shardPart)
       }
     }
+    for (s, own) in plan.shardGroups.enumerated() where own.isEmpty {
+      (shardParts.pointer + s * partSize).update(repeating: 0, count: partSize)
+    }
     let dKernel = Tensor(uninitialized: ks)
-    treeSumInPlace(kp, rows: groups, n: partSize)
-    dKernel.data.update(from: kp, count: partSize)
+    treeSumInPlace(shardParts.pointer, rows: plan.shardChunks.count, n: partSize)
+    dKernel.data.update(from: shardParts.pointer, count: partSize)
     var dBias: Tensor?
     if bias != nil {
+      // Each shard's chunks in order, the shards' as a tree.
       let d = Tensor(uninitialized: [filters])
-      treeSumInPlace(biasShards.pointer, rows: groups, n: filters)
-      d.data.update(from: biasShards.pointer, count: filters)
+      let sums = TensorStorage(count: plan.shardChunks.count * filters, zeroed: false)
+      for (s, own) in plan.shardChunks.enumerated() {
+        sumRows(bpp + own.lowerBound * filters, rows: own.count, n: filters, into: sums.pointer + s * filters)
+      }
+      treeSumInPlace(sums.pointer, rows: plan.shardChunks.count, n: filters)
+      d.data.update(from: sums.pointer, count: filters)
       dBias = d
     }
     return bias == nil ? [dx, dKernel] : [dx, dKernel, dBias]
   }
   return applyUnfused(activation, out)
+}
+
+/// A batch's chunks of images, shard by shard, and the groups of consecutive chunks whose
+/// kernel gradients are summed together, each group's chunks in order into its own partial
+/// sum. A shard's chunks are cut into `groupsPerShard` groups (fewer if it has fewer chunks):
+/// as many as keep a batch's groups near `groupsPerBatch` (16, or 8 of the larger Winograd
+/// sums), so that the threads share the work. A shard's groups are added in order and the
+/// shards' as a tree; the plan depends on the shapes and the batch's size alone, so the sums
+/// come out the same with any number of threads or processes.
+struct ChunkPlan {
+  private(set) var chunks: [Range<Int>] = []
+  /// The chunks of each held shard and of each group (indices into `chunks`).
+  private(set) var shardChunks: [Range<Int>] = []
+  private(set) var groupChunks: [Range<Int>] = []
+  /// The groups of each held shard (indices into `groupChunks`), and each group's shard.
+  private(set) var shardGroups: [Range<Int>] = []
+  private(set) var groupShard: [Int] = []
+  let groupsPerShard: Int
+
+  /// `chunksOf(n)`: the chunks of a run of n images.
+  init(_ shards: BatchShards, groupsPerBatch: Int, chunksOf: (Int) -> [Range<Int>]) {
+    groupsPerShard = max(1, groupsPerBatch / shards.count)
+    for (s, shard) in shards.ranges.enumerated() {
+      let own = chunksOf(shard.count)
+      let first = chunks.count
+      let groups = min(own.count, groupsPerShard)
+      shardGroups.append(groupChunks.count..<(groupChunks.count + groups))
+      for i in 0..<groups {
+        groupChunks.append((first + own.count * i / groups)..<(first + own.count * (i + 1) / groups))
+        groupShard.append(s)
+      }
+      shardChunks.append(first..<(first + own.count))
+      chunks += own.map { ($0.lowerBound + shard.lowerBound)..<($0.upperBound + shard.lowerBound) }
+    }
+  }
 }

@@ -26,19 +26,17 @@ public func dense(
   if let bias { ins.append(bias) }
   let shards = try BatchShards.of(x).ranges
   let out = makeOutput("dense", y, inputs: ins) { dy in
-    let dz = biasActivationBackward(y, dy, relu: activation == .relu, biasGrad: nil, rows: rows, n: units)
     let kernelParts = TensorStorage(count: shards.count * inputs * units, zeroed: false)
     let biasParts = TensorStorage(count: bias == nil ? 0 : shards.count * units, zeroed: false)
     defer { withExtendedLifetime((kernelParts, biasParts)) {} }
+    let dz = biasActivationBackward(
+      y, dy, relu: activation == .relu, biasSums: bias == nil ? nil : biasParts.pointer, shards: shards, n: units)
     for (s, shard) in shards.enumerated() {
       let part = kernelParts.pointer + s * inputs * units
       if shard.isEmpty { part.update(repeating: 0, count: inputs * units) }
       gemm(
         m: inputs, n: units, k: shard.count, a: x.value.data + shard.lowerBound * inputs, lda: inputs, transA: true,
         b: dz.data + shard.lowerBound * units, ldb: units, transB: false, c: part, ldc: units, accumulate: false)
-      if bias != nil {
-        sumRows(dz.data + shard.lowerBound * units, rows: shard.count, n: units, into: biasParts.pointer + s * units)
-      }
     }
     treeSumInPlace(kernelParts.pointer, rows: shards.count, n: inputs * units)
     let dKernel = Tensor(uninitialized: kernel.shape)

@@ -63,16 +63,19 @@ struct Job {
     }
   }
 
-  /// Checks that every process has what process 0 has, and that the job's size can share a
-  /// batch's shards.
+  /// Checks that the job's processes can share batches of `batchSize` (see `checkSharing`).
+  func share(batchSize: Int, lastBatch: Int) throws {
+    guard let group, group.size > 1 else { return }
+    do {
+      try checkSharing(group, batchSize: batchSize, lastBatch: lastBatch)
+    } catch {
+      throw Disagreement(message: "\(error)")
+    }
+  }
+
+  /// Checks that every process has what process 0 has.
   func agree(on items: [(name: String, value: String)]) throws {
     guard let group, group.size > 1 else { return }
-    guard BatchShards.supports(processes: group.size) else {
-      throw Disagreement(
-        message:
-          "\(group.size) processes cannot share a batch's \(BatchShards.count) shards: run 1, 2, 4, 8 or 16 (a power of two that divides it)"
-      )
-    }
     do {
       try checkAgreement(items, over: group)
     } catch {

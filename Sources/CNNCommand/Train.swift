@@ -26,7 +26,8 @@ let trainHelp = """
     --batch-size N         images per step (default 32)
     --learning-rate X      the optimizer's (base) learning rate (default 0.001 for Adam)
     --seed N               seeds weights and data order: same seed, same run (default 0)
-    --threads N            threads for the kernels, 1 to the number of cores (default: all)
+    --threads N            threads for the kernels, 1 to the number of cores (default: all,
+                           shared among the processes of an MPI job on this machine)
     --checkpoint PATH      checkpoint file, safetensors (default runs/model.safetensors)
     --metrics PATH         JSON-lines log, one object per epoch (default: checkpoint path
                            with .metrics.jsonl)
@@ -35,6 +36,11 @@ let trainHelp = """
     --resume               continue from the checkpoint's last finished epoch: weights,
                            optimizer state and data order, exactly
     --help                 this text
+
+  Several processes: started by an MPI launcher (mpirun -np 4 cnn train ..., mpiexec with
+  MPICH) it trains one model on 1, 2, 4, 8 or 16 processes, with the same results as on one;
+  process 0 prints and writes the files. CNN_MPI_LIBRARY names the MPI library when the
+  launcher's is not found by its usual name.
 
   Exit status: 0 done, 1 error (bad data, non-finite loss, ...), 2 bad command line,
   130 interrupted (the checkpoint of the last finished epoch is kept).
@@ -116,6 +122,7 @@ private func train(_ o: TrainOptions, _ job: Job) throws -> Int32 {
     o.modelName, inputShape: train.imageShape, classes: train.classNames.count, seed: o.seed, pooling: o.pooling)
   let plan = TrainingPlan(model: o.modelName, learningRate: o.learningRate)
   model.compile(optimizer: plan.optimizer, loss: plan.loss)
+  try job.share(batchSize: o.batchSize, lastBatch: plan.dropRemainder ? 0 : train.count % o.batchSize)
   let runInfo: [String: String] = [
     "model": o.modelName, "seed": String(o.seed), "batch_size": String(o.batchSize),
     "learning_rate": String(o.learningRate), "train_images": String(train.count),

@@ -41,6 +41,26 @@ extension Sequential {
   }
 }
 
+/// Refuses a group that cannot share batches of `batchSize`: more processes than shards, or
+/// a last batch of `lastBatch` examples (0: none) that would leave a process without any.
+public func checkSharing(_ group: any ProcessGroup, batchSize: Int, lastBatch: Int) throws {
+  let count = BatchShards.count(forBatch: batchSize)
+  guard BatchShards.supports(processes: group.size, batchSize: batchSize) else {
+    throw TrainingError.badOptions(
+      "training on \(group.size) processes: batches of \(batchSize) are cut into \(count) shard\(count == 1 ? "" : "s") of at least \(BatchShards.minimumSize) examples, shared by a power of two of processes up to \(count) (larger batches make up to \(BatchShards.maximumCount))"
+    )
+  }
+  guard lastBatch > 0 else { return }
+  for rank in 0..<group.size {
+    let held = BatchShards.held(rank: rank, of: group.size, shards: count)
+    if BatchShards(globalSize: lastBatch, count: count, held: held, group: nil).localSize == 0 {
+      throw TrainingError.badOptions(
+        "each epoch's last batch of \(lastBatch) example\(lastBatch == 1 ? "" : "s") would leave process \(rank) of \(group.size) without any: train on a multiple of the batch size, or on at least \(group.size) more examples"
+      )
+    }
+  }
+}
+
 /// Replaces each variable's gradient by its sum over the group, added in the tree order of
 /// `BatchShards` (the processes' subtrees already summed).
 func combineGradients(_ variables: [Variable], over group: any ProcessGroup) throws {
@@ -74,7 +94,7 @@ func combineGradients(_ variables: [Variable], over group: any ProcessGroup) thr
 
 /// The sum over the group of each process's `values`, in the tree order.
 func groupSum(_ values: [Double], over group: any ProcessGroup) throws -> [Double] {
-  try BatchShards(globalSize: 0, held: 0..<1, group: group).total([values])
+  try BatchShards(globalSize: 0, count: 1, held: 0..<1, group: group).total([values])
 }
 
 /// Checks that every process of `group` has the same value for each named item (data, model,

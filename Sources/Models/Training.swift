@@ -143,11 +143,7 @@ extension Sequential {
     guard let optimizer, loss != nil else { throw TrainingError.notCompiled }
     let group = group.flatMap { $0.size > 1 ? TimedGroup($0) : nil }
     if let group {
-      guard BatchShards.supports(processes: group.size) else {
-        throw TrainingError.badOptions(
-          "training on \(group.size) processes: the number must be a power of two that divides the batch's \(BatchShards.count) shards (1, 2, 4, 8 or 16)"
-        )
-      }
+      try checkSharing(group, batchSize: batchSize, lastBatch: dropRemainder ? 0 : data.count % batchSize)
       try checkShardable()
     }
     try schedule.validate()
@@ -196,7 +192,10 @@ extension Sequential {
         }
         let indices = order[(b * batchSize)..<min(order.count, (b + 1) * batchSize)]
         let shards = group.map {
-          BatchShards(globalSize: indices.count, held: BatchShards.held(rank: $0.rank, of: $0.size), group: $0)
+          let count = BatchShards.count(forBatch: batchSize)
+          return BatchShards(
+            globalSize: indices.count, count: count, held: BatchShards.held(rank: $0.rank, of: $0.size, shards: count),
+            group: $0)
         }
         let held = shards.map { indices.dropFirst($0.heldExamples.lowerBound).prefix($0.localSize) } ?? indices
         let (inputs, labels) = try source.batch(held, seed: seed, epoch: epoch)

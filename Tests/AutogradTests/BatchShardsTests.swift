@@ -5,38 +5,43 @@ import XCTest
 /// The shards of a batch and their tree sums: what makes N processes give one process's bits.
 final class BatchShardsTests: XCTestCase {
   func testShardsAndProcessesPartitionTheBatch() {
-    for size in [0, 1, 5, 15, 16, 32, 1000, 1024] {
-      var next = 0
-      for s in 0..<BatchShards.count {
-        let r = BatchShards.range(s, of: size)
-        XCTAssertEqual(r.lowerBound, next, "shard \(s) of a batch of \(size)")
-        next = r.upperBound
-      }
-      XCTAssertEqual(next, size)
-      for n in [1, 2, 4, 8, 16] {
-        var first = 0
-        for rank in 0..<n {
-          let held = BatchShards(globalSize: size, held: BatchShards.held(rank: rank, of: n), group: nil)
-          XCTAssertEqual(held.heldExamples.lowerBound, first, "rank \(rank) of \(n), batch \(size)")
-          XCTAssertEqual(held.ranges.map(\.count).reduce(0, +), held.localSize)
-          first = held.heldExamples.upperBound
+    XCTAssertEqual(
+      [0, 1, 32, 63, 64, 128, 511, 512, 1024, 4096].map(BatchShards.count(forBatch:)),
+      [1, 1, 1, 1, 2, 4, 8, 16, 16, 16])
+    for batch in [32, 128, 1024] {
+      let count = BatchShards.count(forBatch: batch)
+      XCTAssertEqual(
+        (1...17).filter { BatchShards.supports(processes: $0, batchSize: batch) },
+        [1, 2, 4, 8, 16].filter { $0 <= count })
+      // The last batch of an epoch may be smaller: it is cut into as many shards.
+      for size in [0, 1, 5, 15, 16, batch] {
+        for n in [1, 2, 4, 8, 16] where n <= count {
+          var first = 0
+          for rank in 0..<n {
+            let held = BatchShards(
+              globalSize: size, count: count, held: BatchShards.held(rank: rank, of: n, shards: count), group: nil)
+            XCTAssertEqual(held.heldExamples.lowerBound, first, "rank \(rank) of \(n), batch \(size) of \(batch)")
+            XCTAssertEqual(held.ranges.map(\.count).reduce(0, +), held.localSize)
+            first = held.heldExamples.upperBound
+          }
+          XCTAssertEqual(first, size)
         }
-        XCTAssertEqual(first, size)
       }
     }
-    XCTAssertEqual((1...16).filter(BatchShards.supports(processes:)), [1, 2, 4, 8, 16])
   }
 
   /// Each process's subtree, then the processes' sums as a tree: the whole tree, bit for bit.
   func testTreeOfSubtreesIsTheWholeTree() {
     let n = 37
     var rows: [[Double]] = []
-    for s in 0..<BatchShards.count {
+    for s in 0..<16 {
       rows.append((0..<n).map { j in Double(s * 31 + j).squareRoot() * (j % 3 == 0 ? 1e8 : 1e-3) })
     }
     let whole = treeSum(rows)
     for processes in [2, 4, 8, 16] {
-      let subtrees = (0..<processes).map { p in treeSum(Array(rows[BatchShards.held(rank: p, of: processes)])) }
+      let subtrees = (0..<processes).map { p in
+        treeSum(Array(rows[BatchShards.held(rank: p, of: processes, shards: 16)]))
+      }
       XCTAssertEqual(treeSum(subtrees), whole, "\(processes) processes")
     }
     // A plain sum in order rounds differently: the test can tell the orders apart.
@@ -49,7 +54,7 @@ final class BatchShardsTests: XCTestCase {
   /// The kernel and bias gradients of a convolution (direct and Winograd) and of a dense
   /// layer on a whole batch equal the tree sum of each process's gradients on its shards.
   func testParameterGradientsSplitByProcess() throws {
-    let x = randomTensor([37, 6, 6, 8], seed: 1)
+    let x = randomTensor([137, 6, 6, 8], seed: 1)
     let kernel = randomTensor([3, 3, 8, 16], seed: 2)
     let bias = randomTensor([16], seed: 3)
     let dense = randomTensor([6 * 6 * 16, 5], seed: 4)
@@ -58,8 +63,10 @@ final class BatchShardsTests: XCTestCase {
       for processes in [2, 4] {
         var parts: [[Tensor]] = []
         for rank in 0..<processes {
+          let count = BatchShards.count(forBatch: x.shape[0])
           let shards = BatchShards(
-            globalSize: x.shape[0], held: BatchShards.held(rank: rank, of: processes), group: nil)
+            globalSize: x.shape[0], count: count, held: BatchShards.held(rank: rank, of: processes, shards: count),
+            group: nil)
           let mine = try slice(x, shards.heldExamples)
           parts.append(try gradients(mine, kernel, bias, dense, algorithm, shards: shards))
         }
