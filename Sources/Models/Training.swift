@@ -176,6 +176,7 @@ extension Sequential {
         "total steps must be from 1 to \(epochs * batchCount) (\(epochs) epochs of \(batchCount) steps), got \(total)")
     }
     try averaging?.validate()
+    let shardCount = BatchShards.count(forBatch: batchSize)
     for epoch in (initialEpoch + 1)...epochs {
       let steps = min(batchCount, total - (epoch - 1) * batchCount)
       if steps <= 0 { break }
@@ -191,13 +192,11 @@ extension Sequential {
           optimizer.learningRate = baseRate * schedule.factor(step: stepIndex, totalSteps: total)
         }
         let indices = order[(b * batchSize)..<min(order.count, (b + 1) * batchSize)]
-        let shards = group.map {
-          let count = BatchShards.count(forBatch: batchSize)
-          return BatchShards(
-            globalSize: indices.count, count: count, held: BatchShards.held(rank: $0.rank, of: $0.size, shards: count),
-            group: $0)
-        }
-        let held = shards.map { indices.dropFirst($0.heldExamples.lowerBound).prefix($0.localSize) } ?? indices
+        // Every batch of the run, the last one too, is cut into the shards of a whole batch.
+        let shards = BatchShards(
+          globalSize: indices.count, count: shardCount,
+          held: BatchShards.held(rank: group?.rank ?? 0, of: group?.size ?? 1, shards: shardCount), group: group)
+        let held = indices.dropFirst(shards.heldExamples.lowerBound).prefix(shards.localSize)
         let (inputs, labels) = try source.batch(held, seed: seed, epoch: epoch)
         let (l, c, outputs) = try step(inputs, labels: labels, shards: shards)
         guard l.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, batch: b + 1, loss: l) }
