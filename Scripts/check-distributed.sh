@@ -10,8 +10,10 @@ Trains one epoch of the seed model (2,000 images, batches of 128) and of fast93 
 images, batches of 256) on one process with 2 threads, then on 2 and 4 processes with 1 thread each under every
 MPI launcher found (Open MPI's mpirun.openmpi, MPICH's mpiexec.mpich; oversubscribed on a
 small machine, allowed to run as root), and fails unless every checkpoint's tensors are
-byte-identical to the single process's. Then checks the refusals: 3 processes, and a job
-whose processes were given different seeds or different data, each stopped with one message.
+byte-identical to the single process's and every metrics log has its losses and accuracies
+(training and test, which the processes share too). Then checks the refusals: 3 processes,
+and a job whose processes were given different seeds or different data, each stopped with
+one message.
 
 CIFAR-10 comes from $CIFAR10_ARCHIVE or ../shared/datasets/cifar-10-binary.tar.gz, unpacked
 in a temporary folder; without either the script says so and exits 0. Everything is written
@@ -63,6 +65,16 @@ launch() {
   esac
 }
 
+# A metrics log without its timings: losses and accuracies, training and test, per epoch.
+results() {
+  python3 - "$1" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    epoch = json.loads(line)
+    print({k: v for k, v in sorted(epoch.items()) if "second" not in k})
+PY
+}
+
 # The SHA-256 of a checkpoint's tensor bytes (after its header).
 tensors() {
   python3 - "$1" <<'PY'
@@ -98,6 +110,8 @@ for m in "${models[@]}"; do
       launch "$kind" "$n" train --model "${options[@]}" --checkpoint "$work/$run.safetensors" \
         --metrics "$work/$run.jsonl" >"$work/$run.log" 2>&1 || { echo "FAIL $run: exit $?"; failed=1; continue; }
       check "$name, $kind, $n processes x 1 thread" "$want" "$(tensors "$work/$run.safetensors")"
+      check "$name, $kind, $n processes: the log's losses and accuracies" "$(results "$work/$name-1.jsonl")" \
+        "$(results "$work/$run.jsonl")"
     done
   done
 done

@@ -177,7 +177,8 @@ private func train(_ o: TrainOptions, _ job: Job) throws -> Int32 {
     )
   }
   if plan.finalTestTimeAugmentation != .none && !results.isEmpty {
-    let e = try model.evaluate(test, batchSize: 500, testTimeAugmentation: plan.finalTestTimeAugmentation)
+    let e = try model.evaluate(
+      test, batchSize: 500, testTimeAugmentation: plan.finalTestTimeAugmentation, group: job.group)
     print("Test accuracy with test-time augmentation (\(plan.finalTestTimeAugmentation)): \(f4(e.accuracy))")
   }
   return 0

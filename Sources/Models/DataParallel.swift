@@ -92,6 +92,22 @@ func combineGradients(_ variables: [Variable], over group: any ProcessGroup) thr
   }
 }
 
+/// The records of `batches` batches of `width` values each, in batch order, from every
+/// process's `mine` (process r holds batches r, r + N, ...; one process, all of them).
+func gatherBatches(_ mine: [Double], width: Int, batches: Int, over group: (any ProcessGroup)?) throws
+  -> [ArraySlice<Double>]
+{
+  guard let group, group.size > 1 else { return (0..<batches).map { mine[($0 * width)..<(($0 + 1) * width)] } }
+  let slots = (batches + group.size - 1) / group.size
+  let send = mine + repeatElement(0, count: slots * width - mine.count)
+  var all = [Double](repeating: 0, count: slots * width * group.size)
+  try send.withUnsafeBytes { s in try all.withUnsafeMutableBytes { try group.allGather(s, into: $0) } }
+  return (0..<batches).map { b in
+    let offset = ((b % group.size) * slots + b / group.size) * width
+    return all[offset..<(offset + width)]
+  }
+}
+
 /// The sum over the group of each process's `values`, in the tree order.
 func groupSum(_ values: [Double], over group: any ProcessGroup) throws -> [Double] {
   try BatchShards(globalSize: 0, count: 1, held: 0..<1, group: group).total([values])

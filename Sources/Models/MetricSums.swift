@@ -13,6 +13,12 @@ struct MetricSums {
     sums = Array(repeating: 0, count: metrics.count)
   }
 
+  /// A batch's metrics, each already times the batch's `count`.
+  mutating func add(_ weighted: ArraySlice<Double>, count: Int) {
+    for (i, value) in weighted.enumerated() { sums[i] += value }
+    seen += count
+  }
+
   mutating func add(_ outputs: Tensor, _ labels: [Int]) {
     for (i, m) in metrics.enumerated() { sums[i] += m(outputs, labels: labels) * Double(labels.count) }
     seen += labels.count

@@ -193,7 +193,8 @@ extension Sequential {
         learningRate: schedule == .constant ? nil : Double(optimizer.learningRate), metrics: metricSums.means,
         communicationSeconds: communication)
       if let validation {
-        let e = try evaluate(validation)
+        let e = try evaluate(validation, group: group)
+        _ = group?.takeSeconds()
         result.testLoss = e.loss
         result.testAccuracy = e.accuracy
         result.testMetrics = metrics.isEmpty ? nil : e.metrics
@@ -219,28 +220,43 @@ extension Sequential {
   }
 
   /// Loss (if compiled), accuracy, compiled metrics and predicted classes over a dataset, in
-  /// inference mode, on the outputs averaged over the views of `testTimeAugmentation`.
+  /// inference mode, on the outputs averaged over the views of `testTimeAugmentation`. With a
+  /// `group`, process r evaluates batches r, r + N, ..., and their results are gathered and
+  /// added in batch order: the same evaluation, on every process, as on one.
   public func evaluate(
-    _ data: any BatchSource, batchSize: Int = 100, testTimeAugmentation: TestTimeAugmentation = .none
+    _ data: any BatchSource, batchSize: Int = 100, testTimeAugmentation: TestTimeAugmentation = .none,
+    group: (any ProcessGroup)? = nil
   ) throws -> Evaluation {
     guard batchSize > 0 else { throw TrainingError.badOptions("batch size must be at least 1") }
     guard data.exampleShape == inputShape else {
       throw ModelError("the data's examples are \(data.exampleShape), the model expects \(inputShape)")
     }
+    let batches = (data.count + batchSize - 1) / batchSize
+    // A batch's record: its loss times its size, its correct count, each metric times its
+    // size, and its predictions (-1 past its end).
+    let width = 2 + metrics.count + batchSize
+    var mine: [Double] = []
+    for b in stride(from: group?.rank ?? 0, to: batches, by: group?.size ?? 1) {
+      let indices = Array((b * batchSize)..<min(data.count, (b + 1) * batchSize))
+      let (x, labels) = try data.batch(indices[...], seed: 0, epoch: 0)
+      let out = Variable(try predict(x, testTimeAugmentation: testTimeAugmentation))
+      let size = Double(labels.count)
+      let predicted = out.value.argmaxRows()
+      mine.append(try loss.map { Double(try $0(out, labels: labels).value[0]) * size } ?? 0)
+      mine.append(Double(zip(predicted, labels).filter { $0 == $1 }.count))
+      mine += metrics.map { $0(out.value, labels: labels) * size }
+      mine += predicted.map(Double.init) + repeatElement(-1, count: batchSize - predicted.count)
+    }
     var predictions: [Int] = []
     predictions.reserveCapacity(data.count)
     var (lossSum, correct) = (0.0, 0)
     var metricSums = MetricSums(metrics)
-    var start = 0
-    while start < data.count {
-      let (x, labels) = try data.batch(Array(start..<min(data.count, start + batchSize))[...], seed: 0, epoch: 0)
-      start += batchSize
-      let out = Variable(try predict(x, testTimeAugmentation: testTimeAugmentation))
-      if let loss { lossSum += Double(try loss(out, labels: labels).value[0]) * Double(labels.count) }
-      let predicted = out.value.argmaxRows()
-      correct += zip(predicted, labels).filter { $0 == $1 }.count
-      predictions += predicted
-      metricSums.add(out.value, labels)
+    for (b, record) in try gatherBatches(mine, width: width, batches: batches, over: group).enumerated() {
+      let size = min(batchSize, data.count - b * batchSize)
+      lossSum += record[record.startIndex]
+      correct += Int(record[record.startIndex + 1])
+      metricSums.add(record.dropFirst(2).prefix(metrics.count), count: size)
+      predictions += record.dropFirst(2 + metrics.count).prefix(size).map { Int($0) }
     }
     let n = Double(max(data.count, 1))
     return Evaluation(
