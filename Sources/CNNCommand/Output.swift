@@ -1,5 +1,6 @@
 // C's `stdout` is a global variable Swift 6 cannot check; it is written from one thread only.
 @preconcurrency import Foundation
+import Synchronization
 import Tensors
 
 #if canImport(Glibc)
@@ -24,14 +25,14 @@ func printToStandardError(_ line: String) {
 }
 
 /// Set when the program started with standard output closed: its output went nowhere.
-nonisolated(unsafe) var standardOutputWasClosed = false
+let standardOutputWasClosed = Atomic<Bool>(false)
 
 /// Opens /dev/null on any of descriptors 0–2 that the program was started without, so that no
 /// file it opens later (a checkpoint) takes descriptor 1 or 2 and receives printed text.
 func guardStandardDescriptors() {
   for fd in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] where fcntl(fd, F_GETFD) == -1 {
     _ = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY)
-    if fd == STDOUT_FILENO { standardOutputWasClosed = true }
+    if fd == STDOUT_FILENO { standardOutputWasClosed.store(true, ordering: .relaxed) }
   }
 }
 
@@ -44,7 +45,7 @@ func writeOut(_ text: String) {
 /// Exits with `status`, or with 1 when the command succeeded but some of its standard output
 /// was lost: a user who redirects to a full disk must not take the result as written.
 func finish(_ status: Int32) -> Never {
-  let lost = fflush(stdout) != 0 || ferror(stdout) != 0 || standardOutputWasClosed
+  let lost = fflush(stdout) != 0 || ferror(stdout) != 0 || standardOutputWasClosed.load(ordering: .relaxed)
   if lost && status == 0 {
     printError("standard output could not be written (closed, or its disk is full): some output was lost")
     exit(1)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Which SIMD kernels the GEMM uses: the portable 6×8 kernel (Swift SIMD4 alone), the AVX2 +
 /// FMA 6×16 one, or the AVX-512 ones. The x86 kernels exist only in builds with the native
@@ -31,13 +32,14 @@ package enum SIMDKernel: String, Sendable, Comparable, CaseIterable {
     return available.last { $0 <= cap } ?? .portable
   }()
 
-  nonisolated(unsafe) private static var _current = best
+  /// The index in `allCases` of the kernels in use.
+  private static let _current = Atomic<Int>(allCases.firstIndex(of: best) ?? 0)
 
   /// The kernels in use; tests switch it to check every path. Asking for a kernel above
   /// `best` gives `best`.
   package static var current: SIMDKernel {
-    get { _current }
-    set { _current = min(newValue, best) }
+    get { allCases[_current.load(ordering: .relaxed)] }
+    set { _current.store(allCases.firstIndex(of: min(newValue, best)) ?? 0, ordering: .relaxed) }
   }
 
   package static func < (a: SIMDKernel, b: SIMDKernel) -> Bool { a.rank < b.rank }

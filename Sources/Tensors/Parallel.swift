@@ -5,12 +5,11 @@ import Synchronization
 /// How many threads the kernels use. Work is always cut into the same chunks whatever this
 /// is, and each chunk is summed in a fixed order, so results do not depend on it.
 package enum Threads {
-  private static let lock = NSLock()
-  nonisolated(unsafe) private static var _count = max(1, ProcessInfo.processInfo.activeProcessorCount)
+  private static let _count = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
 
   package static var count: Int {
-    get { lock.lock(); defer { lock.unlock() }; return _count }
-    set { lock.lock(); _count = max(1, newValue); lock.unlock() }
+    get { _count.load(ordering: .relaxed) }
+    set { _count.store(max(1, newValue), ordering: .relaxed) }
   }
 
   package static var available: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }

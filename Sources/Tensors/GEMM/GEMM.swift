@@ -114,8 +114,13 @@ private func gemmTimed(
 /// Thread time spent inside `gemm` (wall time × the threads it ran on), for `cnn bench`'s
 /// account of a training step. Off unless `enabled`; reading it costs one flag per call.
 package enum GEMMClock {
-  nonisolated(unsafe) package static var enabled = false
+  private static let on = Atomic<Bool>(false)
   private static let nanoseconds = Atomic<UInt64>(0)
+
+  package static var enabled: Bool {
+    get { on.load(ordering: .relaxed) }
+    set { on.store(newValue, ordering: .relaxed) }
+  }
 
   static func add(_ ns: UInt64) { _ = nanoseconds.wrappingAdd(ns, ordering: .relaxed) }
 
