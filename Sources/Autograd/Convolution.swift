@@ -223,13 +223,13 @@ private func convolution(
       if oneGroupPerShard, let winograd { winograd.kernelGradient(sum, into: shardPart) }
     }
     if !oneGroupPerShard {
+      let sum = TensorStorage(count: winograd == nil ? 0 : groupPartSize, zeroed: false)
       for (s, own) in plan.shardGroups.enumerated() where !own.isEmpty {
         let shardPart = shardParts.pointer + s * partSize
         guard let winograd else {
           sumRowsInParallel(kp + own.lowerBound * groupPartSize, rows: own.count, n: partSize, into: shardPart)
           continue
         }
-        let sum = TensorStorage(count: groupPartSize, zeroed: false)
         sumRowsInParallel(kp + own.lowerBound * groupPartSize, rows: own.count, n: groupPartSize, into: sum.pointer)
         winograd.kernelGradient(sum.pointer, into: shardPart)
       }

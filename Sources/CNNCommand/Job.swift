@@ -91,9 +91,7 @@ struct Disagreement: Error {
 
 /// Every weight's bits, hashed (FNV-1a), to compare the processes' starting points.
 func weightBits(_ model: Sequential) -> UInt64 {
-  var h: UInt64 = 0xcbf2_9ce4_8422_2325
-  for (_, v) in model.namedParameters {
-    for i in 0..<v.value.count { h = (h ^ UInt64(v.value.data[i].bitPattern)) &* 0x100_0000_01b3 }
+  model.namedParameters.reduce(0xcbf2_9ce4_8422_2325) { h, p in
+    fnv1a(UnsafeRawBufferPointer(start: p.variable.value.data, count: p.variable.value.count * 4), continuing: h)
   }
-  return h
 }

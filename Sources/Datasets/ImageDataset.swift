@@ -35,13 +35,7 @@ public struct ImageDataset: Sendable {
   /// on the same data. Equal data gives equal fingerprints; different data, almost surely not.
   public var fingerprint: String {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    func mix(_ bytes: [UInt8]) {
-      bytes.withUnsafeBytes { raw in
-        let words = raw.count / 8
-        for i in 0..<words { h = (h ^ raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) &* 0x100_0000_01b3 }
-        for i in (words * 8)..<raw.count { h = (h ^ UInt64(raw[i])) &* 0x100_0000_01b3 }
-      }
-    }
+    func mix(_ bytes: [UInt8]) { h = bytes.withUnsafeBytes { fnv1a($0, continuing: h) } }
     mix(labels)
     mix(images)
     mix([UInt8(truncatingIfNeeded: height), UInt8(truncatingIfNeeded: width), UInt8(truncatingIfNeeded: channels)])

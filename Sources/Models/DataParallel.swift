@@ -116,7 +116,7 @@ func groupSum(_ values: [Double], over group: any ProcessGroup) throws -> [Doubl
 /// Checks that every process of `group` has the same value for each named item (data, model,
 /// seed, options) as rank 0. Throws one message naming the first process and item that differ.
 public func checkAgreement(_ items: [(name: String, value: String)], over group: any ProcessGroup) throws {
-  let mine = items.map { fingerprint($0.value) }
+  let mine = items.map { Array($0.value.utf8).withUnsafeBytes { fnv1a($0) } }
   var all = [UInt64](repeating: 0, count: mine.count * group.size)
   try mine.withUnsafeBytes { send in try all.withUnsafeMutableBytes { try group.allGather(send, into: $0) } }
   for rank in 1..<group.size {
@@ -126,11 +126,6 @@ public func checkAgreement(_ items: [(name: String, value: String)], over group:
       )
     }
   }
-}
-
-/// FNV-1a over a string's bytes.
-private func fingerprint(_ s: String) -> UInt64 {
-  s.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
 }
 
 /// A group that keeps the time its exchanges take, waits for slower processes included: the

@@ -64,3 +64,13 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     return p
   }
 }
+
+/// FNV-1a over `raw`, 8 bytes at a time (the tail byte by byte), continuing from `hash`: a
+/// fingerprint of data, for comparing copies of it.
+package func fnv1a(_ raw: UnsafeRawBufferPointer, continuing hash: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+  var h = hash
+  let words = raw.count / 8
+  for i in 0..<words { h = (h ^ raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) &* 0x100_0000_01b3 }
+  for i in (words * 8)..<raw.count { h = (h ^ UInt64(raw[i])) &* 0x100_0000_01b3 }
+  return h
+}
