@@ -55,3 +55,26 @@ func lineEpoch(_ line: String) -> Int? {
   guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
   return (object["epoch"] as? NSNumber).flatMap { Int(exactly: $0.doubleValue) }
 }
+
+/// Appends each epoch's line to the log, after the checkpoint that holds it is saved. A new
+/// run's log is emptied at its first save, so that until then the log and the checkpoint of
+/// an earlier run at these paths still belong together; a resumed run appends.
+final class MetricsLogWriter: Callback {
+  let path: String
+  private var started: Bool
+
+  init(path: String, continuing: Bool) {
+    self.path = path
+    started = continuing
+  }
+
+  func epochEnded(_ context: TrainingContext, _ result: inout EpochResult) throws {
+    do {
+      if !started { try startLog(path) }
+      started = true
+      try appendToFile(Array((try metricsLine(result) + "\n").utf8), path: path, what: "the metrics log")
+    } catch {
+      throw RunError("\(error); epoch \(result.epoch) is saved with its metrics line, which --resume writes back")
+    }
+  }
+}

@@ -58,6 +58,8 @@ struct TrainOptions {
   let testLimit: Int?
   let modelName: String
   let pooling: PoolingChoice
+  /// The model's recipe with the command line's epochs, batch size and learning rate.
+  let recipe: Recipe
   let checkpoint: String
   let metricsPath: String
   let resume: Bool
@@ -74,18 +76,20 @@ struct TrainOptions {
       ],
       flags: ["resume"])
     modelName = try args.model()
-    let defaults = TrainingPlan.defaults(for: modelName)
-    epochs = try args.double("epochs", default: defaults.epochs, above: 0, atMost: 10_000)
-    batchSize = try args.int("batch-size", default: defaults.batchSize, in: 1...65_536)
-    learningRate = try args.float("learning-rate", default: defaults.learningRate, above: 0, atMost: 10)
-    seed = try args.seed()
-    Threads.count = try args.threads()
-    limit = try args.optionalInt("limit", in: 1...Int.max)
-    testLimit = try args.optionalInt("test-limit", in: 1...Int.max)
     pooling = try args.pooling()
     if modelName.hasPrefix("fast") && pooling != .max {
       throw UsageError("--pooling applies to the seed and tiny models, not to \(modelName)")
     }
+    var recipe = try Recipe.zoo(modelName, pooling: pooling)
+    epochs = try args.double("epochs", default: recipe.epochs, above: 0, atMost: 10_000)
+    batchSize = try args.int("batch-size", default: recipe.batchSize, in: 1...65_536)
+    learningRate = try args.float("learning-rate", default: recipe.learningRate, above: 0, atMost: 10)
+    (recipe.epochs, recipe.batchSize, recipe.learningRate) = (epochs, batchSize, learningRate)
+    self.recipe = recipe
+    seed = try args.seed()
+    Threads.count = try args.threads()
+    limit = try args.optionalInt("limit", in: 1...Int.max)
+    testLimit = try args.optionalInt("test-limit", in: 1...Int.max)
     checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"
     metricsPath = args.string("metrics") ?? checkpointStem(checkpoint) + ".metrics.jsonl"
     resume = args.flag("resume")
@@ -118,11 +122,9 @@ private func train(_ o: TrainOptions, _ job: Job) throws -> Int32 {
   if job.leads { removeStaleTemporaries(of: o.checkpoint) }
   let (train, test) = try loadData(o.arguments, limit: o.limit, testLimit: o.testLimit)
   try job.agree(on: [("training data", train.fingerprint), ("test data", test.fingerprint)])
-  let model = try Zoo.model(
-    o.modelName, inputShape: train.imageShape, classes: train.classNames.count, seed: o.seed, pooling: o.pooling)
-  let plan = TrainingPlan(model: o.modelName, learningRate: o.learningRate)
-  model.compile(optimizer: plan.optimizer, loss: plan.loss)
-  try job.share(batchSize: o.batchSize, lastBatch: plan.dropRemainder ? 0 : train.count % o.batchSize)
+  let recipe = o.recipe
+  let model = try recipe.makeModel(inputShape: train.imageShape, classes: train.classNames.count, seed: o.seed)
+  try job.share(batchSize: o.batchSize, lastBatch: recipe.dropRemainder ? 0 : train.count % o.batchSize)
   let runInfo: [String: String] = [
     "model": o.modelName, "seed": String(o.seed), "batch_size": String(o.batchSize),
     "learning_rate": String(o.learningRate), "train_images": String(train.count),
@@ -130,40 +132,30 @@ private func train(_ o: TrainOptions, _ job: Job) throws -> Int32 {
     "class_names": train.classNames.joined(separator: "\n"),
     "input_shape": train.imageShape.map(String.init).joined(separator: ","),
   ]
-
+  let callbacks = recipe.callbacks(for: model)
   var initialEpoch = 0
   if o.resume {
-    initialEpoch = try resume(model, o, runInfo: runInfo, averaging: plan.averaging, repairsLog: job.leads)
+    initialEpoch = try resume(model, o, runInfo: runInfo, callbacks: callbacks, repairsLog: job.leads)
     if initialEpoch >= o.wholeEpochs {
       print("Nothing to do: the checkpoint already finished \(initialEpoch) of \(o.wholeEpochs) epochs")
       return 0
     }
   }
-  try plan.prepare(model, named: o.modelName, data: train, resuming: o.resume)
   try job.agree(on: [("starting weights", "\(initialEpoch) \(weightBits(model))")])
   print(
-    "Training \(o.modelName)\(o.pooling == .max ? "" : " with \(o.pooling) pooling") on \(train.count) images, testing on \(test.count); batch \(o.batchSize), \(plan.summary), seed \(o.seed), \(job.size > 1 ? "\(job.size) processes × " : "")\(Threads.count) threads"
+    "Training \(o.modelName)\(o.pooling == .max ? "" : " with \(o.pooling) pooling") on \(train.count) images, testing on \(test.count); batch \(o.batchSize), \(recipe.summary), seed \(o.seed), \(job.size > 1 ? "\(job.size) processes × " : "")\(Threads.count) threads"
   )
-
-  let progress = ProgressPrinter()
-  // A new run's log is started at its first save, so that until then the log and the
-  // checkpoint of an earlier run at these paths still belong together.
-  var logStarted = o.resume
-  progress.onEpochEnd = { result in
-    guard job.leads else { return }
-    try saveEpoch(
-      result, model: model, options: o, runInfo: runInfo, newLog: !logStarted, averaging: plan.averaging)
-    logStarted = true
-  }
-  let interrupt = InterruptFlag()
-  interrupt.install()
-  progress.onEpochBegin = { plan.epochBegan($0, model: model, named: o.modelName) }
-  let stepsPerEpoch = plan.dropRemainder ? train.count / o.batchSize : (train.count + o.batchSize - 1) / o.batchSize
-  let results = try model.fit(
-    train, epochs: o.wholeEpochs, batchSize: o.batchSize, seed: o.seed, initialEpoch: initialEpoch, validation: test,
-    dropRemainder: plan.dropRemainder, totalSteps: Int((Double(stepsPerEpoch) * o.epochs).rounded(.up)),
-    schedule: plan.schedule, augmentation: plan.augmentation, averaging: plan.averaging, observer: progress,
-    group: job.group, shouldStop: { interrupt.isRaised })
+  // Process 0 alone writes: the checkpoint first (it also holds the epoch's metrics line),
+  // then the line appended to the log.
+  let saving: [any Callback] =
+    job.leads
+    ? [
+      ModelCheckpoint(path: o.checkpoint) { runInfo.merging(["metrics": try metricsLine($0)]) { $1 } },
+      MetricsLogWriter(path: o.metricsPath, continuing: o.resume),
+    ] : []
+  let results = try recipe.train(
+    model, on: train, validation: test, seed: o.seed, initialEpoch: initialEpoch, callbacks: callbacks,
+    extra: [ProgressBar(write: writeOut), InterruptFlag()] + saving, group: job.group)
   let exchange = results.compactMap(\.communicationSeconds).reduce(0, +)
   if job.size > 1, !results.isEmpty {
     let training = results.map(\.seconds).reduce(0, +)
@@ -176,10 +168,9 @@ private func train(_ o: TrainOptions, _ job: Job) throws -> Int32 {
       "Test accuracy after epoch \(last.epoch): \(f4(acc)); checkpoint \(quoted(o.checkpoint)), metrics \(quoted(o.metricsPath))"
     )
   }
-  if plan.finalTestTimeAugmentation != .none && !results.isEmpty {
-    let e = try model.evaluate(
-      test, batchSize: 500, testTimeAugmentation: plan.finalTestTimeAugmentation, group: job.group)
-    print("Test accuracy with test-time augmentation (\(plan.finalTestTimeAugmentation)): \(f4(e.accuracy))")
+  if recipe.testTimeAugmentation != .none && !results.isEmpty {
+    let e = try recipe.finalEvaluation(of: model, on: test, group: job.group)
+    print("Test accuracy with test-time augmentation (\(recipe.testTimeAugmentation)): \(f4(e.accuracy))")
   }
   return 0
 }
@@ -187,7 +178,7 @@ private func train(_ o: TrainOptions, _ job: Job) throws -> Int32 {
 /// Loads the checkpoint to resume from and checks that this run continues it exactly: same
 /// model, seed, batch size and training data. Returns the last finished epoch.
 func resume(
-  _ model: Sequential, _ o: TrainOptions, runInfo: [String: String], averaging: WeightAveraging?, repairsLog: Bool
+  _ model: Sequential, _ o: TrainOptions, runInfo: [String: String], callbacks: [any Callback], repairsLog: Bool
 ) throws -> Int {
   if case .unreachable(let why, _) = pathKind(o.checkpoint) {
     throw UsageError("--resume: no checkpoint to resume from: \(quoted(o.checkpoint)) \(why)")
@@ -197,7 +188,7 @@ func resume(
   let recorded = try SafeTensors.readMetadata(o.checkpoint).merging(["pooling": "max"]) { old, _ in old }
   // A schedule spans the run's epochs: resuming it needs the same count (checked when recorded).
   var keys = ["model", "seed", "batch_size", "train_images", "pooling"]
-  if o.modelName.hasPrefix("fast") && recorded["epochs"] != nil { keys.append("epochs") }
+  if o.recipe.schedule != .constant && recorded["epochs"] != nil { keys.append("epochs") }
   for key in keys where recorded[key] != runInfo[key] {
     throw UsageError(
       "--resume: the checkpoint was trained with \(key) \(recorded[key] ?? "unknown"), this run has \(runInfo[key]!); an exact resume needs the same"
@@ -213,34 +204,10 @@ func resume(
     )
   default: break
   }
-  let saved = try model.load(from: o.checkpoint, restoreOptimizer: true, averaging: averaging)
+  let saved = try model.load(from: o.checkpoint, restoreOptimizer: true, callbacks: callbacks)
   if repairsLog { try repairLog(o.metricsPath, upTo: saved.epoch, savedLine: saved.metadata["metrics"]) }
   print("Resuming from \(quoted(o.checkpoint)) after epoch \(saved.epoch)")
   return saved.epoch
-}
-
-/// The end of an epoch: the checkpoint first (it also holds the epoch's metrics line), then
-/// the line appended to the log. A failure leaves the previous checkpoint, or this one, whole.
-func saveEpoch(
-  _ result: EpochResult, model: Sequential, options o: TrainOptions, runInfo: [String: String], newLog: Bool,
-  averaging: WeightAveraging?
-) throws {
-  let line = try metricsLine(result)
-  do {
-    try model.save(
-      to: o.checkpoint, epoch: result.epoch, metadata: runInfo.merging(["metrics": line]) { $1 }, averaging: averaging)
-  } catch {
-    let kept =
-      pathKind(o.checkpoint) == .file
-      ? "the checkpoint file as it was before this epoch is kept" : "no checkpoint was saved"
-    throw RunError("\(error); \(kept)")
-  }
-  do {
-    if newLog { try startLog(o.metricsPath) }
-    try appendToFile(Array((line + "\n").utf8), path: o.metricsPath, what: "the metrics log")
-  } catch {
-    throw RunError("\(error); epoch \(result.epoch) is saved with its metrics line, which --resume writes back")
-  }
 }
 
 func checkpointStem(_ path: String) -> String {

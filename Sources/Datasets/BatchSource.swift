@@ -96,3 +96,10 @@ extension ImageDataset: BatchSource {
     }
   }
 }
+
+extension ImageDataset {
+  /// The images with `augmentation` applied as `fit` draws batches (see `AugmentedImages`).
+  public func augmented(_ augmentation: Augmentation) throws -> AugmentedImages {
+    try AugmentedImages(self, augmentation: augmentation)
+  }
+}

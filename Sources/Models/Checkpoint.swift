@@ -12,6 +12,8 @@ public struct Checkpoint {
   public var metadata: [String: String]
 
   public static let formatName = "cnn-swift-checkpoint-1"
+  /// The metadata key listing the `stateName`s of the callbacks whose states a file holds.
+  public static let stateNamesKey = "callback_states"
 
   /// Largest epoch and optimizer step count a checkpoint may claim: far beyond any real run,
   /// far below where a step counter would overflow.
@@ -34,21 +36,20 @@ public struct Checkpoint {
 }
 
 extension Sequential {
-  /// Saves weights (and the optimizer's state, when compiled, and the weight average, when
-  /// given and started) atomically to `path`.
+  /// Saves weights (and the optimizer's state, when compiled, and the callbacks' states)
+  /// atomically to `path`.
   public func save(
-    to path: String, epoch: Int = 0, metadata: [String: String] = [:], averaging: WeightAveraging? = nil
+    to path: String, epoch: Int = 0, metadata: [String: String] = [:], callbacks: [any Callback] = []
   ) throws {
     var tensors: [String: Tensor] = [:]
-    let params = namedParameters
-    for p in params { tensors[p.name] = p.variable.value }
-    if let average = averaging?.average {
-      for (p, a) in zip(params, average) { tensors["averaged.\(p.name)"] = a }
-    }
+    for p in namedParameters { tensors[p.name] = p.variable.value }
+    for callback in callbacks { tensors.merge(callback.state(of: self)) { $1 } }
+    let stateNames = callbacks.compactMap(\.stateName)
     var meta = metadata
     meta["format"] = Checkpoint.formatName
     if meta[Sequential.modelConfigKey] == nil, let json = try configJSON() { meta[Sequential.modelConfigKey] = json }
     meta["epoch"] = String(epoch)
+    if !stateNames.isEmpty { meta[Checkpoint.stateNamesKey] = stateNames.joined(separator: ",") }
     if let optimizer {
       let state = optimizer.state()
       meta["optimizer"] = String(describing: type(of: optimizer))
@@ -64,10 +65,10 @@ extension Sequential {
   /// Loads weights from `path`, checking that names and shapes match the model exactly, and
   /// the optimizer's state when `restoreOptimizer` is set and the file holds it. Nothing
   /// changes unless everything matches.
-  /// With `averaging`, its average is restored from the file's `averaged.` tensors (or reset
-  /// when the file has none).
+  /// Each callback's state is restored from the file's tensors under its `stateName` (or
+  /// reset when the file has none); the states of callbacks not given are left alone.
   @discardableResult
-  public func load(from path: String, restoreOptimizer: Bool = false, averaging: WeightAveraging? = nil) throws
+  public func load(from path: String, restoreOptimizer: Bool = false, callbacks: [any Callback] = []) throws
     -> Checkpoint
   {
     let (tensors, metadata) = try SafeTensors.read(path)
@@ -76,8 +77,10 @@ extension Sequential {
       "optimizer.iterations", in: metadata, range: 0...Checkpoint.maxIterations, path: path)
     let params = namedParameters
     let known = Set(params.map(\.name))
-    for name in tensors.keys
-    where !name.hasPrefix("optimizer.") && !name.hasPrefix("averaged.") && !known.contains(name) {
+    let states = Set(
+      ["optimizer", WeightAveraging.prefix] + callbacks.compactMap(\.stateName)
+        + (metadata[Checkpoint.stateNamesKey]?.split(separator: ",").map(String.init) ?? []))
+    for name in tensors.keys where !known.contains(name) && !states.contains(String(firstPart(name))) {
       throw ModelError("checkpoint \(quoted(path)) holds \(name), which this model does not have")
     }
     for p in params {
@@ -108,17 +111,20 @@ extension Sequential {
       }
       try optimizer.restore(OptimizerState(iterations: it, slots: slots), parameters: trainableVariables)
     }
-    var average: [Tensor]?
-    if averaging != nil && tensors.keys.contains(where: { $0.hasPrefix("averaged.") }) {
-      average = try params.map { p in
-        guard let t = tensors["averaged.\(p.name)"], t.shape == p.variable.shape else {
-          throw ModelError("checkpoint \(quoted(path)) lacks averaged.\(p.name) of shape \(p.variable.shape)")
-        }
-        return t
+    for callback in callbacks {
+      guard let owner = callback.stateName else { continue }
+      do {
+        try callback.restore(tensors.filter { firstPart($0.key) == owner }, of: self)
+      } catch {
+        throw ModelError("checkpoint \(quoted(path)): \(error)")
       }
     }
-    averaging?.average = average
     for p in params { p.variable.value.data.update(from: tensors[p.name]!.data, count: p.variable.value.count) }
     return Checkpoint(epoch: epoch, metadata: metadata)
   }
+}
+
+/// "conv2d" of "conv2d.kernel", "optimizer" of "optimizer.m.dense.bias".
+private func firstPart(_ name: String) -> Substring {
+  name.prefix { $0 != "." }
 }

@@ -14,7 +14,7 @@ public struct EpochResult: Codable, Equatable, Sendable {
   public var testAccuracy: Double?
   public var seconds: Double
   public var imagesPerSecond: Double
-  /// The learning rate of the epoch's last step, when a schedule ran.
+  /// The learning rate of the epoch's last step, when a `LearningRateScheduler` ran.
   public var learningRate: Double?
   /// The compiled metrics over the epoch's training batches, and on the validation data.
   public var metrics: [String: Double]?
@@ -22,20 +22,6 @@ public struct EpochResult: Codable, Equatable, Sendable {
   /// On several processes: the seconds of the epoch's training steps spent exchanging sums
   /// (gradients, batch norm's statistics, the loss), waits for slower processes included.
   public var communicationSeconds: Double?
-}
-
-/// Hooks `fit` calls as it goes: progress output, checkpoints, metrics logs.
-public protocol TrainingObserver: AnyObject {
-  func epochBegan(_ epoch: Int, of epochs: Int, batches: Int)
-  func batchEnded(_ batch: Int, of batches: Int, loss: Double, accuracy: Double, seconds: Double)
-  /// Called after the epoch's evaluation; a throw stops training.
-  func epochEnded(_ result: EpochResult) throws
-}
-
-extension TrainingObserver {
-  public func epochBegan(_ epoch: Int, of epochs: Int, batches: Int) {}
-  public func batchEnded(_ batch: Int, of batches: Int, loss: Double, accuracy: Double, seconds: Double) {}
-  public func epochEnded(_ result: EpochResult) throws {}
 }
 
 /// Why training stopped early.
@@ -93,33 +79,70 @@ extension Sequential {
   }
 
   /// Trains for epochs `initialEpoch + 1 ... epochs` (1-based, as Keras prints them) on any
-  /// source of labelled examples. Each epoch's order is drawn from (seed, epoch), so a run
-  /// resumed at an epoch boundary sees exactly the batches an uninterrupted run would.
-  /// `augmentation` applies to an `ImageDataset` (see `AugmentedImages`). With a `schedule`,
-  /// the optimizer's rate at each step is its rate at the call times the schedule's factor at
-  /// that step (counted from the run's first epoch, so a resumed run continues the schedule);
-  /// it is set back after. `dropRemainder` leaves out each epoch's last, partial batch;
-  /// `totalSteps` ends the run after that many steps (the last epoch stops early: fractional
-  /// epochs), and the schedule spans them. `averaging` averages the weights as it says.
-  /// `verbose` prints Keras's progress bar; `observer` gets the same events. With a `group`
-  /// of processes (`Distributed.mpi()`), each runs this on the same data and takes its shards
-  /// of every batch (see `BatchShards`): the weights come out bit for bit as on one process.
+  /// source of labelled examples (`imageDataset.augmented(...)` for augmented images). Each
+  /// epoch's order is drawn from (seed, epoch), so a run resumed at an epoch boundary sees
+  /// exactly the batches an uninterrupted run would. `dropRemainder` leaves out each epoch's
+  /// last, partial batch; `totalSteps` ends the run after that many steps (the last epoch stops
+  /// early: fractional epochs; schedules span them). `callbacks` run in order at each step and
+  /// epoch (schedules, weight averaging, checkpoints, ...); `verbose` puts Keras's progress bar
+  /// first. The optimizer's rate is set back after. With a `group` of processes
+  /// (`Distributed.mpi()`), each runs this on the same data and takes its shards of every
+  /// batch (see `BatchShards`): the weights come out bit for bit as on one process.
   @discardableResult
   public func fit(
     _ data: any BatchSource, epochs: Int, batchSize: Int = 32, seed: UInt64 = 0, initialEpoch: Int = 0,
-    validation: (any BatchSource)? = nil, shuffle: Bool = true, dropRemainder: Bool = false,
-    totalSteps: Int? = nil, schedule: LearningRateSchedule = .constant, augmentation: Augmentation = .none,
-    averaging: WeightAveraging? = nil, verbose: Bool = false, observer: (any TrainingObserver)? = nil,
-    group: (any ProcessGroup)? = nil, shouldStop: () -> Bool = { false }
+    validation: (any BatchSource)? = nil, shuffle: Bool = true, dropRemainder: Bool = false, totalSteps: Int? = nil,
+    callbacks: [any Callback] = [], verbose: Bool = false, group: (any ProcessGroup)? = nil
   ) throws -> [EpochResult] {
     guard let optimizer, loss != nil else { throw TrainingError.notCompiled }
+    try checkFitting(data, validation: validation, epochs: epochs, batchSize: batchSize, initialEpoch: initialEpoch)
     let group = group.flatMap { $0.size > 1 ? TimedGroup($0) : nil }
     if let group {
       try checkSharing(group, batchSize: batchSize, lastBatch: dropRemainder ? 0 : data.count % batchSize)
       try checkShardable()
     }
-    try schedule.validate()
-    let source = try augmented(data, augmentation)
+    let batchCount = dropRemainder ? data.count / batchSize : (data.count + batchSize - 1) / batchSize
+    guard batchCount > 0 else {
+      throw TrainingError.badOptions("\(data.count) examples make no whole batch of \(batchSize)")
+    }
+    let total = totalSteps ?? epochs * batchCount
+    guard total > 0, total <= epochs * batchCount else {
+      throw TrainingError.badOptions(
+        "total steps must be from 1 to \(epochs * batchCount) (\(epochs) epochs of \(batchCount) steps), got \(total)")
+    }
+    let context = TrainingContext(
+      model: self, optimizer: optimizer, data: data, epochs: epochs, totalSteps: total, stepsPerEpoch: batchCount,
+      initialEpoch: initialEpoch)
+    context.callbacks = (verbose ? [ProgressBar()] : []) + callbacks
+    defer { optimizer.learningRate = context.baseLearningRate }
+    guard initialEpoch < epochs else { return [] }
+    for c in context.callbacks { try c.trainingBegan(context) }
+    var results: [EpochResult] = []
+    for epoch in (initialEpoch + 1)...epochs {
+      let steps = min(batchCount, total - (epoch - 1) * batchCount)
+      if steps <= 0 || context.stopTraining { break }
+      (context.epoch, context.step, context.stepsThisEpoch) = (epoch, (epoch - 1) * batchCount, steps)
+      for c in context.callbacks { try c.epochBegan(context) }
+      let order = epochOrder(count: data.count, seed: seed, epoch: epoch, shuffle: shuffle)
+      guard var result = try trainEpoch(context, order: order, batchSize: batchSize, seed: seed, group: group)
+      else { break }
+      if let validation {
+        let e = try evaluate(validation, group: group)
+        _ = group?.takeSeconds()
+        result.testLoss = e.loss
+        result.testAccuracy = e.accuracy
+        result.testMetrics = metrics.isEmpty ? nil : e.metrics
+      }
+      for c in context.callbacks { try c.epochEnded(context, &result) }
+      results.append(result)
+    }
+    return results
+  }
+
+  /// The options of `fit` that do not depend on each other, checked before anything runs.
+  private func checkFitting(
+    _ data: any BatchSource, validation: (any BatchSource)?, epochs: Int, batchSize: Int, initialEpoch: Int
+  ) throws {
     guard epochs > 0 else { throw TrainingError.badOptions("epochs must be at least 1, got \(epochs)") }
     guard batchSize > 0 else { throw TrainingError.badOptions("batch size must be at least 1, got \(batchSize)") }
     guard data.count > 0 else { throw TrainingError.badOptions("the training set is empty") }
@@ -133,85 +156,46 @@ extension Sequential {
     if Set(metrics.map(\.name)).count != metrics.count {
       throw TrainingError.badOptions("two compiled metrics have the same name: \(metrics.map(\.name))")
     }
-    let observers: [any TrainingObserver] = (verbose ? [ProgressBar()] : []) + (observer.map { [$0] } ?? [])
-    let baseRate = optimizer.learningRate
-    defer { optimizer.learningRate = baseRate }
-    var results: [EpochResult] = []
-    guard initialEpoch < epochs else { return results }
-    let batchCount = dropRemainder ? data.count / batchSize : (data.count + batchSize - 1) / batchSize
-    guard batchCount > 0 else {
-      throw TrainingError.badOptions("\(data.count) examples make no whole batch of \(batchSize)")
-    }
-    let total = totalSteps ?? epochs * batchCount
-    guard total > 0, total <= epochs * batchCount else {
-      throw TrainingError.badOptions(
-        "total steps must be from 1 to \(epochs * batchCount) (\(epochs) epochs of \(batchCount) steps), got \(total)")
-    }
-    try averaging?.validate()
-    let shardCount = BatchShards.count(forBatch: batchSize)
-    for epoch in (initialEpoch + 1)...epochs {
-      let steps = min(batchCount, total - (epoch - 1) * batchCount)
-      if steps <= 0 { break }
-      let order = epochOrder(count: data.count, seed: seed, epoch: epoch, shuffle: shuffle)
-      for o in observers { o.epochBegan(epoch, of: epochs, batches: steps) }
-      let start = Date()
-      var (lossSum, correct, seen) = (0.0, 0, 0)
-      var metricSums = MetricSums(metrics)
-      for b in 0..<steps {
-        if shouldStop() { throw TrainingError.interrupted(epoch: epoch) }
-        let stepIndex = (epoch - 1) * batchCount + b
-        if schedule != .constant {
-          optimizer.learningRate = baseRate * schedule.factor(step: stepIndex, totalSteps: total)
-        }
-        let indices = order[(b * batchSize)..<min(order.count, (b + 1) * batchSize)]
-        // Every batch of the run, the last one too, is cut into the shards of a whole batch.
-        let shards = BatchShards(
-          globalSize: indices.count, count: shardCount,
-          held: BatchShards.held(rank: group?.rank ?? 0, of: group?.size ?? 1, shards: shardCount), group: group)
-        let held = indices.dropFirst(shards.heldExamples.lowerBound).prefix(shards.localSize)
-        let (inputs, labels) = try source.batch(held, seed: seed, epoch: epoch)
-        let (l, c, outputs) = try step(inputs, labels: labels, shards: shards)
-        guard l.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, batch: b + 1, loss: l) }
-        lossSum += Double(l) * Double(indices.count)
-        correct += try group.map { Int(try groupSum([Double(c)], over: $0)[0]) } ?? c
-        seen += indices.count
-        metricSums.add(outputs, labels)
-        averaging?.update(self, epoch: epoch, step: stepIndex + 1, totalSteps: total)
-        let elapsed = Date().timeIntervalSince(start)
-        for o in observers {
-          o.batchEnded(
-            b + 1, of: steps, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
-            seconds: elapsed)
-        }
-      }
-      if let group { try metricSums.combine(over: group) }
-      let seconds = Date().timeIntervalSince(start)
-      let communication = group?.takeSeconds()
-      var result = EpochResult(
-        epoch: epoch, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
-        testLoss: nil, testAccuracy: nil, seconds: seconds, imagesPerSecond: Double(seen) / seconds,
-        learningRate: schedule == .constant ? nil : Double(optimizer.learningRate), metrics: metricSums.means,
-        communicationSeconds: communication)
-      if let validation {
-        let e = try evaluate(validation, group: group)
-        _ = group?.takeSeconds()
-        result.testLoss = e.loss
-        result.testAccuracy = e.accuracy
-        result.testMetrics = metrics.isEmpty ? nil : e.metrics
-      }
-      for o in observers { try o.epochEnded(result) }
-      results.append(result)
-    }
-    return results
   }
 
-  /// The source `fit` draws from: `data` itself, or its images augmented.
-  private func augmented(_ data: any BatchSource, _ augmentation: Augmentation) throws -> any BatchSource {
-    guard augmentation != .none else { return data }
-    guard let images = data as? ImageDataset else {
-      throw TrainingError.badOptions("augmentation needs an ImageDataset, got a \(type(of: data))")
+  /// The steps of `context.epoch` over the examples in `order`; nil when a callback stopped
+  /// training before the epoch's end.
+  private func trainEpoch(
+    _ context: TrainingContext, order: [Int], batchSize: Int, seed: UInt64, group: TimedGroup?
+  ) throws -> EpochResult? {
+    let (epoch, steps) = (context.epoch, context.stepsThisEpoch)
+    let shardCount = BatchShards.count(forBatch: batchSize)
+    let start = Date()
+    var (lossSum, correct, seen) = (0.0, 0, 0)
+    var metricSums = MetricSums(metrics)
+    for b in 0..<steps {
+      context.step += 1
+      for c in context.callbacks { try c.batchBegan(context) }
+      let indices = order[(b * batchSize)..<min(order.count, (b + 1) * batchSize)]
+      // Every batch of the run, the last one too, is cut into the shards of a whole batch.
+      let shards = BatchShards(
+        globalSize: indices.count, count: shardCount,
+        held: BatchShards.held(rank: group?.rank ?? 0, of: group?.size ?? 1, shards: shardCount), group: group)
+      let held = indices.dropFirst(shards.heldExamples.lowerBound).prefix(shards.localSize)
+      let (inputs, labels) = try context.data.batch(held, seed: seed, epoch: epoch)
+      let (l, c, outputs) = try step(inputs, labels: labels, shards: shards)
+      guard l.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, batch: b + 1, loss: l) }
+      lossSum += Double(l) * Double(indices.count)
+      correct += try group.map { Int(try groupSum([Double(c)], over: $0)[0]) } ?? c
+      seen += indices.count
+      metricSums.add(outputs, labels)
+      let progress = BatchProgress(
+        batch: b + 1, batches: steps, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
+        seconds: Date().timeIntervalSince(start))
+      for c in context.callbacks { try c.batchEnded(context, progress) }
+      if context.stopTraining { return nil }
     }
-    return try AugmentedImages(images, augmentation: augmentation)
+    if let group { try metricSums.combine(over: group) }
+    let seconds = Date().timeIntervalSince(start)
+    return EpochResult(
+      epoch: epoch, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
+      testLoss: nil, testAccuracy: nil, seconds: seconds, imagesPerSecond: Double(seen) / seconds,
+      learningRate: nil, metrics: metricSums.means, communicationSeconds: group?.takeSeconds())
   }
 
   /// Outputs for a batch of images [N] + inputShape, in inference mode (no tape).

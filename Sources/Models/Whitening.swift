@@ -97,3 +97,36 @@ public enum Whitening {
     return ((0..<n).map { a[$0 * n + $0] }, v)
   }
 }
+
+/// Sets the whitening layer's kernel (`Whitening.kernel`) from the training images when a run
+/// starts afresh, and its bias to zeros; a resumed run keeps the checkpoint's. The whitening
+/// layer is the model's first `Conv2D` with a frozen kernel; the layers before it are the
+/// input normalisation its patches are taken after.
+public final class WhiteningFromData: Callback {
+  public let images: Int
+
+  public init(images: Int = 5000) {
+    self.images = images
+  }
+
+  /// The position of the whitening layer in `model`, if it has one.
+  public static func layerIndex(in model: Sequential) -> Int? {
+    model.layers.firstIndex { ($0 as? Conv2D)?.trainableKernel == false }
+  }
+
+  public func trainingBegan(_ context: TrainingContext) throws {
+    guard context.epoch == 0 else { return }
+    let model = context.model
+    guard let i = WhiteningFromData.layerIndex(in: model), let layer = model.layers[i] as? Conv2D else {
+      throw TrainingError.badOptions("whitening: the model has no Conv2D with a frozen kernel")
+    }
+    guard let data = (context.data as? ImageDataset) ?? (context.data as? AugmentedImages)?.images else {
+      throw TrainingError.badOptions("whitening needs images (an ImageDataset), got a \(type(of: context.data))")
+    }
+    let before = model.layers[..<i]
+    let kernel = try Whitening.kernel(from: data, images: images) { x in
+      try before.reduce(Variable(x)) { h, l in try l(h) }.value
+    }
+    try layer.setWeights(layer.useBias ? [kernel, Tensor(zeros: [layer.filters])] : [kernel])
+  }
+}

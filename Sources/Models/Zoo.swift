@@ -40,7 +40,9 @@ public enum Zoo {
         Dense(units: classes, activation: .softmax)
       }
     case "fast93", "fast94":
-      return try fastRecipe(widths: name == "fast93" ? [64, 128, 128] : [64, 256, 256], inputShape, classes, seed)
+      return try fastNetwork(
+        widths: name == "fast93" ? [64, 128, 128] : [64, 256, 256], inputShape: inputShape, classes: classes,
+        seed: seed)
     default:
       throw ModelError("unknown model '\(name)'; choose one of: \(names.joined(separator: ", "))")
     }
@@ -51,27 +53,32 @@ public enum Zoo {
 public let cifar10Mean: [Float] = [0.4914, 0.4822, 0.4465]
 public let cifar10StandardDeviation: [Float] = [0.2470, 0.2435, 0.2616]
 
-private func fastRecipe(widths: [Int], _ inputShape: [Int], _ classes: Int, _ seed: UInt64) throws -> Sequential {
-  func block(_ width: Int) -> [any Layer] {
-    [
-      Conv2D(filters: width, kernelSize: (3, 3), padding: .same, useBias: false, kernelInitializer: .dirac),
-      MaxPooling2D(poolSize: (2, 2)),
-      BatchNormalization(momentum: 0.6, epsilon: 1e-12, scale: false),
-      GELU(),
-      Conv2D(filters: width, kernelSize: (3, 3), padding: .same, useBias: false, kernelInitializer: .dirac),
-      BatchNormalization(momentum: 0.6, epsilon: 1e-12, scale: false),
-      GELU(),
+extension Zoo {
+  /// The fast recipe's network (see `model`) for any widths of its three blocks; without
+  /// `whitening`, the normalised images go straight to the first block.
+  public static func fastNetwork(
+    widths: [Int], whitening: Bool = true, inputShape: [Int] = [32, 32, 3], classes: Int = 10, seed: UInt64 = 0
+  ) throws -> Sequential {
+    func block(_ width: Int) -> [any Layer] {
+      [
+        Conv2D(filters: width, kernelSize: (3, 3), padding: .same, useBias: false, kernelInitializer: .dirac),
+        MaxPooling2D(poolSize: (2, 2)),
+        BatchNormalization(momentum: 0.6, epsilon: 1e-12, scale: false),
+        GELU(),
+        Conv2D(filters: width, kernelSize: (3, 3), padding: .same, useBias: false, kernelInitializer: .dirac),
+        BatchNormalization(momentum: 0.6, epsilon: 1e-12, scale: false),
+        GELU(),
+      ]
+    }
+    let stem: [any Layer] =
+      [Normalization(mean: cifar10Mean, standardDeviation: cifar10StandardDeviation)]
+      + (whitening ? [Conv2D(filters: 24, kernelSize: (2, 2), activation: .gelu, trainableKernel: false)] : [])
+    let head: [any Layer] = [
+      MaxPooling2D(poolSize: (3, 3)), Flatten(),
+      Dense(units: classes, useBias: false, kernelInitializer: .fanInUniform), Rescaling(scale: 1.0 / 9),
     ]
+    return try Sequential(inputShape: inputShape, layers: stem + widths.flatMap(block) + head, seed: seed)
   }
-  let stem: [any Layer] = [
-    Normalization(mean: cifar10Mean, standardDeviation: cifar10StandardDeviation),
-    Conv2D(filters: 24, kernelSize: (2, 2), activation: .gelu, trainableKernel: false),
-  ]
-  let head: [any Layer] = [
-    MaxPooling2D(poolSize: (3, 3)), Flatten(),
-    Dense(units: classes, useBias: false, kernelInitializer: .fanInUniform), Rescaling(scale: 1.0 / 9),
-  ]
-  return try Sequential(inputShape: inputShape, layers: stem + widths.flatMap(block) + head, seed: seed)
 }
 
 /// The pooling layers of a zoo model: 2×2 windows with stride 2, of any kind the framework has.

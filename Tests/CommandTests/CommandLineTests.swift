@@ -116,7 +116,8 @@ final class CommandLineTests: XCTestCase {
     let none = try cnn(["evaluate", "--data", dir, "--checkpoint", dir + "/none.safetensors"])
     XCTAssertEqual(none.status, 1)
     XCTAssertTrue(none.err.contains("does not exist"), none.err)
-    FileManager.default.createFile(atPath: dir + "/bad.safetensors", contents: Data([1, 2, 3, 4, 5, 6, 7, 8, 9]))
+    XCTAssertTrue(
+      FileManager.default.createFile(atPath: dir + "/bad.safetensors", contents: Data([1, 2, 3, 4, 5, 6, 7, 8, 9])))
     let bad = try cnn(["evaluate", "--data", dir, "--checkpoint", dir + "/bad.safetensors"])
     XCTAssertEqual(bad.status, 1)
     XCTAssertTrue(bad.err.contains("header length"), bad.err)

@@ -103,8 +103,8 @@ func writeSyntheticCIFAR(_ dir: String, train: Int, test: Int, seed: UInt64 = 1)
     }
     return Data(bytes)
   }
-  for f in CIFAR10.trainFiles { FileManager.default.createFile(atPath: dir + "/" + f, contents: records(train)) }
-  FileManager.default.createFile(atPath: dir + "/test_batch.bin", contents: records(test))
+  for f in CIFAR10.trainFiles { try records(train).write(to: URL(fileURLWithPath: dir + "/" + f)) }
+  try records(test).write(to: URL(fileURLWithPath: dir + "/test_batch.bin"))
   try CIFAR10.defaultClassNames.joined(separator: "\n").write(
     toFile: dir + "/batches.meta.txt", atomically: true, encoding: .utf8)
 }

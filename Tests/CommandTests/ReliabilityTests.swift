@@ -77,7 +77,7 @@ final class ReliabilityTests: XCTestCase {
     let checkpointLoop = try cnn(["evaluate", "--data", dir, "--checkpoint", dir + "/loop1"])
     XCTAssertTrue(
       checkpointLoop.err.contains("checkpoint '\(dir)/loop1' is a loop of symbolic links"), checkpointLoop.err)
-    FileManager.default.createFile(atPath: dir + "/file", contents: Data())
+    XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/file", contents: Data()))
     let throughFile = try cnn(["evaluate", "--data", dir + "/file/sub"])
     XCTAssertTrue(throughFile.err.contains("part of the path is a file, not a directory"), throughFile.err)
   }
@@ -88,7 +88,7 @@ final class ReliabilityTests: XCTestCase {
     let dir = try temporaryDirectory(self)
     try writeSyntheticCIFAR(dir, train: 4, test: 4)
     try FileManager.default.createDirectory(atPath: dir + "/folder", withIntermediateDirectories: false)
-    FileManager.default.createFile(atPath: dir + "/file", contents: Data())
+    XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/file", contents: Data()))
     var cases: [(String, String)] = [
       (dir + "/folder", "the checkpoint '\(dir)/folder' is a directory"),
       ("", "the checkpoint is an empty path"),
@@ -335,7 +335,7 @@ final class ReliabilityTests: XCTestCase {
     let dir = try temporaryDirectory(self)
     try writeSyntheticCIFAR(dir, train: 4, test: 4)
     try FileManager.default.createSymbolicLink(atPath: dir + "/loop", withDestinationPath: dir + "/loop")
-    FileManager.default.createFile(atPath: dir + "/file", contents: Data([1, 2, 3]))
+    XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/file", contents: Data([1, 2, 3])))
     let paths = [
       dir, dir + "/loop", dir + "/file", dir + "/file/x", "", dir + "/new\nline'q", dir + "/none", "/proc/x",
       dir + "/c.safetensors",

@@ -63,16 +63,17 @@ final class CIFAR10Tests: XCTestCase {
     XCTAssertThrowsError(try CIFAR10.load(directory: dir, split: .test)) {
       XCTAssertTrue("\($0)".contains("missing CIFAR-10 file"), "\($0)")
     }
-    FileManager.default.createFile(atPath: dir + "/plain", contents: Data([1]))
+    XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/plain", contents: Data([1])))
     XCTAssertThrowsError(try CIFAR10.load(directory: dir + "/plain", split: .test)) {
       XCTAssertTrue("\($0)".contains("is a file, not a cifar-10-batches-bin directory"), "\($0)")
     }
     let rec = record(label: 1, r: 5, g: 6, b: 7, first: 8)
-    FileManager.default.createFile(atPath: dir + "/test_batch.bin", contents: Data(rec + rec + rec))
+    XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/test_batch.bin", contents: Data(rec + rec + rec)))
     let ds = try CIFAR10.load(directory: dir, split: .test, limit: 2)
     XCTAssertEqual(ds.count, 2)
     XCTAssertEqual(ds.classNames[1], "automobile")
-    FileManager.default.createFile(atPath: dir + "/test_batch.bin", contents: Data(rec + rec.dropLast(5)))
+    XCTAssertTrue(
+      FileManager.default.createFile(atPath: dir + "/test_batch.bin", contents: Data(rec + rec.dropLast(5))))
     XCTAssertThrowsError(try CIFAR10.load(directory: dir, split: .test)) {
       XCTAssertTrue("\($0)".contains("test_batch.bin' has 6141 bytes"), "\($0)")
     }

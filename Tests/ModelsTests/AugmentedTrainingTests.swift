@@ -24,15 +24,15 @@ final class AugmentedTrainingTests: XCTestCase {
     let data = try barsDataset(count: 48, seed: 1)
     let a = Augmentation(translate: 1, flip: .alternating, cutout: 2)
     let straight = try model(1)
-    try straight.fit(data, epochs: 3, batchSize: 16, seed: 4, augmentation: a)
+    try straight.fit(data.augmented(a), epochs: 3, batchSize: 16, seed: 4)
     let first = try model(1)
-    try first.fit(data, epochs: 1, batchSize: 16, seed: 4, augmentation: a)
+    try first.fit(data.augmented(a), epochs: 1, batchSize: 16, seed: 4)
     let path = tempPath("augmented.safetensors")
     defer { try? FileManager.default.removeItem(atPath: path) }
     try first.save(to: path, epoch: 1)
     let resumed = try model(7)
     try resumed.load(from: path, restoreOptimizer: true)
-    try resumed.fit(data, epochs: 3, batchSize: 16, seed: 4, initialEpoch: 1, augmentation: a)
+    try resumed.fit(data.augmented(a), epochs: 3, batchSize: 16, seed: 4, initialEpoch: 1)
     XCTAssertEqual(
       resumed.namedParameters.map { $0.variable.value.scalars },
       straight.namedParameters.map { $0.variable.value.scalars })

@@ -37,3 +37,26 @@ func tempPath(_ name: String) -> String {
 }
 
 func weights(_ m: Sequential) -> [[Float]] { m.trainableVariables.map { $0.value.scalars } }
+
+/// A callback that runs `body` after every step.
+final class AfterEachStep: Callback {
+  let body: (TrainingContext) -> Void
+  init(_ body: @escaping (TrainingContext) -> Void) { self.body = body }
+  func batchEnded(_ context: TrainingContext, _ progress: BatchProgress) throws { body(context) }
+}
+
+/// A callback that saves the run to `path` after epoch `epoch` (the model and every
+/// callback's state) and stops training there, as an interrupted run would.
+final class SaveAndStop: Callback {
+  let epoch: Int
+  let path: String
+  init(after epoch: Int, to path: String) {
+    self.epoch = epoch
+    self.path = path
+  }
+  func epochEnded(_ context: TrainingContext, _ result: inout EpochResult) throws {
+    guard result.epoch == epoch else { return }
+    try context.model.save(to: path, epoch: epoch, callbacks: context.callbacks)
+    context.stopTraining = true
+  }
+}

@@ -18,51 +18,41 @@ final class ScheduleTests: XCTestCase {
   func testResumedScheduleMatchesStraightRun() throws {
     let data = try barsDataset(count: 64, seed: 1)
     let straight = try compiled(4)
-    let results = try straight.fit(data, epochs: 4, batchSize: 16, seed: 2, schedule: schedule)
+    let results = try straight.fit(
+      data, epochs: 4, batchSize: 16, seed: 2, callbacks: [LearningRateScheduler(schedule)])
     // 16 steps; the last (15/16 = 0.9375 of the run) is at 1 − 0.9 · (0.6875 / 0.75) = 0.175.
     XCTAssertEqual(results.last!.learningRate!, 0.05 * 0.175, accuracy: 1e-6)
     XCTAssertEqual(straight.optimizer!.learningRate, 0.05, "the base rate comes back")
 
     // The same run stopped after its second epoch's checkpoint, then resumed.
-    final class SaveAtEpoch2: TrainingObserver {
-      let model: Sequential
-      let path: String
-      var saved = false
-      init(_ model: Sequential, _ path: String) {
-        self.model = model
-        self.path = path
-      }
-      func epochEnded(_ result: EpochResult) throws {
-        guard result.epoch == 2 else { return }
-        try model.save(to: path, epoch: 2)
-        saved = true
-      }
-    }
     let first = try compiled(4)
     let path = tempPath("schedule.safetensors")
     defer { try? FileManager.default.removeItem(atPath: path) }
-    let saver = SaveAtEpoch2(first, path)
-    XCTAssertThrowsError(
-      try first.fit(data, epochs: 4, batchSize: 16, seed: 2, schedule: schedule, observer: saver) { saver.saved })
+    let stopped = try first.fit(
+      data, epochs: 4, batchSize: 16, seed: 2,
+      callbacks: [LearningRateScheduler(schedule), SaveAndStop(after: 2, to: path)])
+    XCTAssertEqual(stopped.map(\.epoch), [1, 2], "a callback stops training")
+    XCTAssertEqual(first.optimizer!.learningRate, 0.05, "the base rate comes back after a stop")
     let resumed = try compiled(9)
     try resumed.load(from: path, restoreOptimizer: true)
-    try resumed.fit(data, epochs: 4, batchSize: 16, seed: 2, initialEpoch: 2, schedule: schedule)
+    try resumed.fit(
+      data, epochs: 4, batchSize: 16, seed: 2, initialEpoch: 2, callbacks: [LearningRateScheduler(schedule)])
     XCTAssertEqual(weights(resumed), weights(straight))
   }
 
   func testRateFollowsTheScheduleEachStep() throws {
-    final class Recorder: TrainingObserver {
-      var rates: [Float] = []
-      let optimizer: Optimizer
-      init(_ o: Optimizer) { optimizer = o }
-      func batchEnded(_ batch: Int, of batches: Int, loss: Double, accuracy: Double, seconds: Double) {
-        rates.append(optimizer.learningRate)
-      }
+    var rates: [Float] = []
+    var steps: [Int] = []
+    let recorder = AfterEachStep {
+      rates.append($0.optimizer.learningRate)
+      steps.append($0.step)
     }
     let m = try compiled(1)
-    let recorder = Recorder(m.optimizer!)
-    try m.fit(try barsDataset(count: 40, seed: 1), epochs: 2, batchSize: 10, schedule: schedule, observer: recorder)
+    try m.fit(
+      try barsDataset(count: 40, seed: 1), epochs: 2, batchSize: 10,
+      callbacks: [LearningRateScheduler(schedule), recorder])
     let expected = (0..<8).map { 0.05 * schedule.factor(step: $0, totalSteps: 8) }
-    XCTAssertEqual(recorder.rates, expected)
+    XCTAssertEqual(rates, expected)
+    XCTAssertEqual(steps, Array(1...8), "steps count from 1 over the run")
   }
 }

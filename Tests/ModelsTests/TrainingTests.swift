@@ -71,7 +71,10 @@ final class TrainingTests: XCTestCase {
     model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: false))
     XCTAssertThrowsError(try model.fit(data, epochs: 0))
     XCTAssertThrowsError(try model.fit(data, epochs: 1, batchSize: 0))
-    XCTAssertThrowsError(try model.fit(data, epochs: 1, shouldStop: { true })) {
+    final class Interrupt: Callback {
+      func batchBegan(_ context: TrainingContext) throws { throw TrainingError.interrupted(epoch: context.epoch) }
+    }
+    XCTAssertThrowsError(try model.fit(data, epochs: 1, callbacks: [Interrupt()])) {
       XCTAssertTrue("\($0)".contains("interrupted during epoch 1"), "\($0)")
     }
   }

@@ -14,25 +14,22 @@ final class WeightAveragingTests: XCTestCase {
 
   /// The average by hand: every 2 steps from epoch 2, 4 steps per epoch, 12 steps.
   func testAverageFollowsItsDefinition() throws {
-    final class Watcher: TrainingObserver {
-      let model: Sequential
-      var before: [[Float]] = []
+    final class Watcher: Callback {
       var after: [[Float]] = []
-      init(_ m: Sequential) { model = m }
-      func batchEnded(_ batch: Int, of batches: Int, loss: Double, accuracy: Double, seconds: Double) {
-        after.append(model.namedParameters[0].variable.value.scalars)
+      func batchEnded(_ context: TrainingContext, _ progress: BatchProgress) throws {
+        after.append(context.model.namedParameters[0].variable.value.scalars)
       }
     }
     let data = try barsDataset(count: 40, seed: 3)
     let averaging = WeightAveraging(startEpoch: 2, every: 2, decay: 0.9, power: 1)
     let m = try compiled(1)
     let plain = try compiled(1)
-    let watcher = Watcher(m)
-    try m.fit(data, epochs: 3, batchSize: 10, seed: 5, averaging: averaging, observer: watcher)
+    let watcher = Watcher()
+    try m.fit(data, epochs: 3, batchSize: 10, seed: 5, callbacks: [averaging, watcher])
     // The same run without averaging: steps 1-7 are the same (the first update, after step 6,
     // only starts the average at the weights); step 8's update sets the weights to the average.
-    let watchPlain = Watcher(plain)
-    try plain.fit(data, epochs: 3, batchSize: 10, seed: 5, observer: watchPlain)
+    let watchPlain = Watcher()
+    try plain.fit(data, epochs: 3, batchSize: 10, seed: 5, callbacks: [watchPlain])
     XCTAssertEqual(Array(watcher.after[0..<7]), Array(watchPlain.after[0..<7]), "no change until the second update")
     XCTAssertNotEqual(watcher.after[7], watchPlain.after[7])
     let average = try XCTUnwrap(averaging.average)
@@ -59,62 +56,38 @@ final class WeightAveragingTests: XCTestCase {
   func testResumedRunWithAveragingMatchesTheStraightRun() throws {
     let data = try barsDataset(count: 64, seed: 1)
     let schedule = LearningRateSchedule.piecewiseLinear([.init(0, 0.2), .init(0.3, 1), .init(1, 0.1)])
-    func run(_ m: Sequential, _ averaging: WeightAveraging, from: Int, to: Int) throws {
+    func run(_ m: Sequential, _ averaging: WeightAveraging, from: Int, also: [any Callback] = []) throws {
       try m.fit(
         data, epochs: 5, batchSize: 10, seed: 2, initialEpoch: from, dropRemainder: true, totalSteps: 28,
-        schedule: schedule, averaging: averaging
-      ) { false }
-      _ = to
+        callbacks: [LearningRateScheduler(schedule), averaging] + also)
     }
     let straight = try compiled(4)
     let straightAveraging = WeightAveraging(startEpoch: 2, every: 3)
-    try run(straight, straightAveraging, from: 0, to: 5)
+    try run(straight, straightAveraging, from: 0)
 
-    final class StopAfter: TrainingObserver {
-      let model: Sequential
-      let averaging: WeightAveraging
-      let path: String
-      var saved = false
-      init(_ m: Sequential, _ a: WeightAveraging, _ p: String) {
-        model = m
-        averaging = a
-        path = p
-      }
-      func epochEnded(_ result: EpochResult) throws {
-        guard result.epoch == 3 else { return }
-        try model.save(to: path, epoch: 3, averaging: averaging)
-        saved = true
-      }
-    }
     let path = tempPath("averaging.safetensors")
     defer { try? FileManager.default.removeItem(atPath: path) }
     let first = try compiled(4)
-    let firstAveraging = WeightAveraging(startEpoch: 2, every: 3)
-    let stopper = StopAfter(first, firstAveraging, path)
-    XCTAssertThrowsError(
-      try first.fit(
-        data, epochs: 5, batchSize: 10, seed: 2, dropRemainder: true, totalSteps: 28, schedule: schedule,
-        averaging: firstAveraging, observer: stopper
-      ) { stopper.saved })
+    try run(first, WeightAveraging(startEpoch: 2, every: 3), from: 0, also: [SaveAndStop(after: 3, to: path)])
     let resumed = try compiled(9)
     let resumedAveraging = WeightAveraging(startEpoch: 2, every: 3)
-    try resumed.load(from: path, restoreOptimizer: true, averaging: resumedAveraging)
+    try resumed.load(from: path, restoreOptimizer: true, callbacks: [resumedAveraging])
     XCTAssertNotNil(resumedAveraging.average, "the average comes back from the checkpoint")
-    try run(resumed, resumedAveraging, from: 3, to: 5)
+    try run(resumed, resumedAveraging, from: 3)
     XCTAssertEqual(weights(resumed), weights(straight))
     XCTAssertEqual(resumedAveraging.average?.map(\.scalars), straightAveraging.average?.map(\.scalars))
   }
 
   func testWholeBatchesAndFractionalRuns() throws {
-    final class Counter: TrainingObserver {
+    final class Counter: Callback {
       var perEpoch: [Int] = []
-      func epochBegan(_ epoch: Int, of epochs: Int, batches: Int) { perEpoch.append(batches) }
+      func epochBegan(_ context: TrainingContext) throws { perEpoch.append(context.stepsThisEpoch) }
     }
     let data = try barsDataset(count: 64, seed: 1)
     let counter = Counter()
     // 64 images in batches of 10: 6 whole ones per epoch; 2.5 epochs = 15 steps.
     let results = try compiled(1).fit(
-      data, epochs: 3, batchSize: 10, dropRemainder: true, totalSteps: 15, observer: counter)
+      data, epochs: 3, batchSize: 10, dropRemainder: true, totalSteps: 15, callbacks: [counter])
     XCTAssertEqual(counter.perEpoch, [6, 6, 3])
     XCTAssertEqual(results.count, 3)
     XCTAssertThrowsError(try compiled(1).fit(data, epochs: 2, batchSize: 10, dropRemainder: true, totalSteps: 13)) {

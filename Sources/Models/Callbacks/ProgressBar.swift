@@ -10,8 +10,8 @@
 /// Keras-style progress for `fit`: on a terminal one bar redrawn in place
 /// (`312/1563 [=====>....] - ETA: 20s - loss: 1.4123 - accuracy: 0.4871`); otherwise plain
 /// lines at every fifth of the epoch; then one line per epoch with test metrics and images/s.
-/// `fit(verbose: true)` uses one; pass your own as `observer` to choose where it writes.
-public final class ProgressBar: TrainingObserver {
+/// `fit(verbose: true)` uses one; pass your own among the callbacks to choose where it writes.
+public final class ProgressBar: Callback {
   /// Whether to redraw one line in place (a terminal) rather than print lines.
   public let interactive: Bool
   private let write: (String) -> Void
@@ -28,13 +28,19 @@ public final class ProgressBar: TrainingObserver {
       }
   }
 
-  public func epochBegan(_ epoch: Int, of epochs: Int, batches: Int) {
-    write("Epoch \(epoch)/\(epochs)\n")
+  public func epochBegan(_ context: TrainingContext) throws {
+    write("Epoch \(context.epoch)/\(context.epochs)\n")
   }
 
-  public func batchEnded(_ batch: Int, of batches: Int, loss: Double, accuracy: Double, seconds: Double) {
-    let batches = max(1, batches)
-    let batch = min(max(1, batch), batches)
+  public func batchEnded(_ context: TrainingContext, _ progress: BatchProgress) throws {
+    draw(progress)
+  }
+
+  /// Draws (or prints) the bar for `progress`.
+  public func draw(_ progress: BatchProgress) {
+    let (loss, accuracy, seconds) = (progress.loss, progress.accuracy, progress.seconds)
+    let batches = max(1, progress.batches)
+    let batch = min(max(1, progress.batch), batches)
     let done = batch == batches
     let remaining = seconds / Double(batch) * Double(batches - batch)
     let eta = "ETA: \(remaining.isFinite ? Int(remaining.rounded()) : 0)s"
@@ -57,7 +63,12 @@ public final class ProgressBar: TrainingObserver {
     }
   }
 
-  public func epochEnded(_ result: EpochResult) throws {
+  public func epochEnded(_ context: TrainingContext, _ result: inout EpochResult) throws {
+    write(line(for: result))
+  }
+
+  /// The line that ends an epoch (on a terminal, the rest of the bar's line).
+  public func line(for result: EpochResult) -> String {
     var line = interactive ? "" : "epoch \(result.epoch)"
     for (name, value) in (result.metrics ?? [:]).sorted(by: { $0.key < $1.key }) { line += " - \(name): \(f4(value))" }
     if let tl = result.testLoss, let ta = result.testAccuracy {
@@ -66,7 +77,7 @@ public final class ProgressBar: TrainingObserver {
     for (name, value) in (result.testMetrics ?? [:]).sorted(by: { $0.key < $1.key }) {
       line += " - test_\(name): \(f4(value))"
     }
-    write(line + " - \(whole(result.imagesPerSecond)) images/s\n")
+    return line + " - \(whole(result.imagesPerSecond)) images/s\n"
   }
 
   private func pad(_ n: Int, _ total: Int) -> String {

@@ -6,9 +6,9 @@ import Tensors
 /// statistics included) move to an exponential moving average and are set to it. The
 /// average's decay grows over training: ρ = decay^every · (step / totalSteps)^power, so early
 /// updates follow the weights closely and late ones average over many steps. The first update
-/// starts the average at the weights. `fit(averaging:)` runs it; checkpoints keep the average
+/// starts the average at the weights. A callback of `fit`; checkpoints keep the average
 /// (`averaged.<name>` tensors), so a resumed run continues it exactly.
-public final class WeightAveraging {
+public final class WeightAveraging: Callback {
   public let startEpoch: Int
   public let every: Int
   public let decay: Double
@@ -24,11 +24,15 @@ public final class WeightAveraging {
     self.power = power
   }
 
-  func validate() throws {
+  public func trainingBegan(_ context: TrainingContext) throws {
     guard startEpoch >= 1, every >= 1, decay >= 0, decay <= 1, power >= 0 else {
       throw TrainingError.badOptions(
         "weight averaging needs startEpoch ≥ 1, every ≥ 1, decay in [0, 1] and power ≥ 0")
     }
+  }
+
+  public func batchEnded(_ context: TrainingContext, _ progress: BatchProgress) throws {
+    update(context.model, epoch: context.epoch, step: context.step, totalSteps: context.totalSteps)
   }
 
   /// After step `step` (1-based over the run) of `totalSteps`, in epoch `epoch` (1-based).
@@ -46,6 +50,30 @@ public final class WeightAveraging {
         ap[i] += (1 - rho) * (wp[i] - ap[i])
         wp[i] = ap[i]
       }
+    }
+  }
+
+  /// The first part of its tensors' names in checkpoints.
+  public static let prefix = "averaged"
+  public var stateName: String? { WeightAveraging.prefix }
+
+  public func state(of model: Sequential) -> [String: Tensor] {
+    guard let average else { return [:] }
+    return Dictionary(
+      uniqueKeysWithValues: zip(model.namedParameters, average).map { ("\(WeightAveraging.prefix).\($0.name)", $1) })
+  }
+
+  public func restore(_ tensors: [String: Tensor], of model: Sequential) throws {
+    guard !tensors.isEmpty else {
+      average = nil
+      return
+    }
+    average = try model.namedParameters.map { p in
+      let name = "\(WeightAveraging.prefix).\(p.name)"
+      guard let t = tensors[name], t.shape == p.variable.shape else {
+        throw ModelError("it lacks \(name) of shape \(p.variable.shape)")
+      }
+      return t
     }
   }
 }
