@@ -3,7 +3,7 @@ import Tensors
 
 /// An activation applied at the end of a layer. ReLU is fused into the convolution and
 /// dense kernels; softmax and GELU run as their own ops.
-public enum Activation: String, Sendable, CaseIterable {
+public enum Activation: String, Sendable, Choice {
   case linear
   case relu
   case softmax

@@ -2,7 +2,7 @@ import Autograd
 import Tensors
 
 /// Fully connected layer (Keras `Dense`): kernel [in, units], Glorot-uniform, bias zeros.
-public final class Dense: Layer {
+public final class Dense: ConfigurableLayer {
   public let units: Int
   public let useBias: Bool
   public let activation: Activation
@@ -10,6 +10,10 @@ public final class Dense: Layer {
   public let kernelInitializer: KernelInitializer
   public private(set) var kernel: Variable?
   public private(set) var bias: Variable?
+
+  enum CodingKeys: String, CodingKey {
+    case units, activation, useBias = "use_bias", kernelInitializer = "kernel_initializer"
+  }
 
   public init(
     units: Int, activation: Activation = .linear, useBias: Bool = true,
@@ -21,7 +25,16 @@ public final class Dense: Layer {
     self.useBias = useBias
   }
 
-  public var typeName: String { "Dense" }
+  public static let typeName = "Dense"
+
+  /// Configs saved before the initializer was recorded used Keras's default.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    units = try c.decode(Int.self, forKey: .units)
+    activation = try c.decode(Activation.self, forKey: .activation)
+    useBias = try c.decode(Bool.self, forKey: .useBias)
+    kernelInitializer = try c.decodeIfPresent(KernelInitializer.self, forKey: .kernelInitializer) ?? .glorotUniform
+  }
 
   public var parameters: [Parameter] { kernelAndBias(kernel, bias) }
 

@@ -32,14 +32,10 @@ public protocol Layer: AnyObject {
   /// The forward pass on a batch [N, ...]: training when `x` is on a tape, inference
   /// otherwise.
   func callAsFunction(_ x: Variable) throws -> Variable
-  /// Its configuration, to rebuild it from a checkpoint (see `LayerRegistry`); nil (the
-  /// default) for a layer that cannot be rebuilt that way.
-  var config: LayerConfig? { get }
 }
 
 extension Layer {
   public var parameters: [Parameter] { [] }
-  public var config: LayerConfig? { nil }
   public func build(inputShape: [Int], rng: inout SeededRandom) throws {
     _ = try outputShape(for: inputShape)
   }
@@ -55,6 +51,15 @@ extension Layer {
       out.append(Character(ch.lowercased()))
     }
     return out
+  }
+
+  /// A parameter created by `build`, or an error that names the layer when it is not built:
+  /// `let scale = try built(self.scale)`.
+  public func built(_ parameter: Variable?) throws -> Variable {
+    guard let parameter else {
+      throw LayerError("\(typeName) is not built: use it in a Sequential model or call build")
+    }
+    return parameter
   }
 
   public var parameterCount: Int { parameters.reduce(0) { $0 + $1.variable.value.count } }

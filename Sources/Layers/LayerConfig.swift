@@ -105,39 +105,81 @@ public enum ConfigValue: Codable, Equatable, Sendable {
   }
 }
 
-/// Builds layers from their configs, by type name. The built-in layers are registered; a
-/// layer of your own takes part in saved model configs by giving a `config` and registering
-/// its type name once, before loading:
-///
-///     LayerRegistry.register("Scale") { config in Scale(factor: try config.float("factor")) }
-public enum LayerRegistry {
-  public typealias Maker = @Sendable (LayerConfig) throws -> any Layer
+/// A layer that checkpoints can describe and `LayerRegistry` can build again: it has a type
+/// name of its own and a configuration. Most layers are `ConfigurableLayer`s, whose
+/// configuration is their `Codable` properties; containers (`Sequential`, `Residual`) describe
+/// the layers inside them too.
+public protocol SavableLayer: Layer, SendableMetatype {
+  /// The name its configs are saved under, "Conv2D", as Keras's class name.
+  static var typeName: String { get }
+  /// Its configuration; nil when it holds a layer that cannot be saved.
+  func config() throws -> LayerConfig?
+  /// A new, unbuilt layer from a configuration of its type.
+  static func make(from config: LayerConfig) throws -> Self
+}
 
-  private static let lock = NSLock()
-  nonisolated(unsafe) private static var makers: [String: Maker] = builtInLayerMakers
+extension SavableLayer {
+  public var typeName: String { Self.typeName }
+}
 
-  /// Registers (or replaces) how layers of type `type` are built from their config.
-  public static func register(_ type: String, _ make: @escaping Maker) {
-    lock.lock()
-    defer { lock.unlock() }
-    makers[type] = make
+/// A layer whose hyperparameters are its `Codable` properties, coded under Keras's config
+/// names (`CodingKeys`: `case kernelSize = "kernel_size"`); its weights are not among them.
+/// Registered with `LayerRegistry.register(MyLayer.self)`, it is rebuilt from checkpoints.
+public protocol ConfigurableLayer: SavableLayer, Codable {}
+
+extension ConfigurableLayer {
+  public func config() throws -> LayerConfig? {
+    let json = try JSONEncoder().encode(self)
+    return LayerConfig(Self.typeName, try JSONDecoder().decode([String: ConfigValue].self, from: json))
   }
 
-  /// Whether layers of `type` can be built from a config.
-  public static func isRegistered(_ type: String) -> Bool {
-    lock.lock()
-    defer { lock.unlock() }
-    return makers[type] != nil
-  }
-
-  /// A new, unbuilt layer from its config.
-  public static func make(_ config: LayerConfig) throws -> any Layer {
-    lock.lock()
-    let maker = makers[config.type]
-    lock.unlock()
-    guard let maker else {
-      throw LayerError("no layer type '\(config.type)' is registered (register custom layers with LayerRegistry)")
+  public static func make(from config: LayerConfig) throws -> Self {
+    do {
+      return try JSONDecoder().decode(Self.self, from: try JSONEncoder().encode(config.options))
+    } catch let error as DecodingError {
+      throw LayerError("\(typeName) config: \(describe(error))")
     }
-    return try maker(config)
+  }
+}
+
+/// What a decoding error says, in a line.
+private func describe(_ error: DecodingError) -> String {
+  switch error {
+  case .keyNotFound(let key, _): return "lacks '\(key.stringValue)'"
+  case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
+    let path = c.codingPath.map(\.stringValue).joined(separator: ".")
+    return (path.isEmpty ? "" : "'\(path)' ") + c.debugDescription
+  @unknown default: return "\(error)"
+  }
+}
+
+extension Layer {
+  /// Its configuration when it can be saved (nil otherwise): what checkpoints keep.
+  public func savedConfig() throws -> LayerConfig? {
+    try (self as? any SavableLayer)?.config()
+  }
+}
+
+/// A (height, width) pair of a layer's options (kernel size, strides, pool size), saved as a
+/// list of two whole numbers: `@Pair public private(set) var kernelSize: (Int, Int)`.
+@propertyWrapper
+public struct Pair: Codable, Sendable {
+  public var wrappedValue: (Int, Int)
+
+  public init(wrappedValue: (Int, Int)) {
+    self.wrappedValue = wrappedValue
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let xs = try [Int](from: decoder)
+    guard xs.count == 2 else {
+      throw DecodingError.dataCorrupted(
+        .init(codingPath: decoder.codingPath, debugDescription: "must be two whole numbers, got \(xs)"))
+    }
+    wrappedValue = (xs[0], xs[1])
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    try [wrappedValue.0, wrappedValue.1].encode(to: encoder)
   }
 }

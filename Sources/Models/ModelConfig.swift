@@ -6,10 +6,13 @@ import Tensors
 // Sequential's config as JSON, so that `Sequential.restored(from:)` (and `cnn evaluate`)
 // rebuild a model defined in Swift code from its checkpoint alone.
 
-extension Sequential {
-  /// Its config and its layers'; nil when some layer has none (a custom layer without one).
-  public var config: LayerConfig? {
-    let inner = layers.map(\.config)
+extension Sequential: SavableLayer {
+  public static let typeName = "Sequential"
+
+  /// Its config and its layers'; nil when some layer cannot be saved (a custom layer that is
+  /// not a `SavableLayer`).
+  public func config() throws -> LayerConfig? {
+    let inner = try layers.map { try $0.savedConfig() }
     guard inner.allSatisfy({ $0 != nil }) else { return nil }
     var options: [String: ConfigValue] = ["name": .string(name)]
     if isBuilt {
@@ -17,14 +20,19 @@ extension Sequential {
       // As a decimal string: a 64-bit seed does not fit a JSON number exactly.
       options["seed"] = .string(String(seed))
     }
-    return LayerConfig(typeName, options, layers: inner.compactMap { $0 })
+    return LayerConfig(Self.typeName, options, layers: inner.compactMap { $0 })
+  }
+
+  /// A block of the layers a config lists (built with the model that holds it).
+  public static func make(from config: LayerConfig) throws -> Sequential {
+    try Sequential(name: try config.string("name"), layers: try (config.layers ?? []).map(LayerRegistry.make))
   }
 
   /// The model a config describes, built for its input shape with weights drawn from the seed
   /// it records (else `seed`).
   public convenience init(config: LayerConfig, seed: UInt64 = 0) throws {
     registerContainers()
-    guard config.type == "Sequential" else {
+    guard config.type == Self.typeName else {
       throw ModelError("a model config must be a Sequential, got \(config.type)")
     }
     let shape = try config.floats("input_shape").map { Int(exactly: $0) ?? 0 }
@@ -58,7 +66,7 @@ extension Sequential {
 
   /// The config as one line of JSON, keys sorted; nil when there is none.
   func configJSON() throws -> String? {
-    guard let config else { return nil }
+    guard let config = try config() else { return nil }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     do {
@@ -69,9 +77,15 @@ extension Sequential {
   }
 }
 
-extension Residual {
-  public var config: LayerConfig? {
-    block.config.map { LayerConfig(typeName, [:], layers: $0.layers) }
+extension Residual: SavableLayer {
+  public static let typeName = "Residual"
+
+  public func config() throws -> LayerConfig? {
+    try block.config().map { LayerConfig(Self.typeName, [:], layers: $0.layers) }
+  }
+
+  public static func make(from config: LayerConfig) throws -> Residual {
+    try Residual(layers: try (config.layers ?? []).map(LayerRegistry.make))
   }
 }
 
@@ -80,14 +94,7 @@ private func registerContainers() { _ = containersRegistered }
 
 private let containersRegistered: Void = {
   // A type a user registered under these names first keeps its registration.
-  if !LayerRegistry.isRegistered("Sequential") {
-    LayerRegistry.register("Sequential") { c in
-      try Sequential(name: try c.string("name"), layers: try (c.layers ?? []).map(LayerRegistry.make))
-    }
-  }
-  if !LayerRegistry.isRegistered("Residual") {
-    LayerRegistry.register("Residual") { c in
-      try Residual(layers: try (c.layers ?? []).map(LayerRegistry.make))
-    }
+  for type: any SavableLayer.Type in [Sequential.self, Residual.self] where !LayerRegistry.isRegistered(type.typeName) {
+    LayerRegistry.register(type)
   }
 }()

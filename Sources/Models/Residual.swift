@@ -20,7 +20,6 @@ public final class Residual: Layer {
     block = try Sequential(name: "residual", layers: layers)
   }
 
-  public var typeName: String { "Residual" }
   public var parameters: [Parameter] { block.parameters }
 
   public func outputShape(for inputShape: [Int]) throws -> [Int] {

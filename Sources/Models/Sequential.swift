@@ -83,7 +83,6 @@ public final class Sequential: Layer {
     layerNames = names
   }
 
-  public var typeName: String { "Sequential" }
   /// A block is named by its own name inside the model that holds it, as in Keras.
   public var defaultName: String { name }
 

@@ -1,6 +1,6 @@
 /// Keras padding: `valid` uses no padding; `same` pads so that out = ceil(n / s), with the
 /// extra row or column (if the total is odd) at the bottom/right, as TensorFlow does.
-public enum Padding: String, Sendable, CaseIterable {
+public enum Padding: String, Sendable, Choice {
   case valid
   case same
 

@@ -4,14 +4,17 @@ import XCTest
 
 /// A layer written outside the package: y = x · scale + shift per channel (the last axis),
 /// both trainable, with its own forward and backward through `makeOutput`.
-final class ScaleShift: Layer {
+final class ScaleShift: ConfigurableLayer {
+  static let typeName = "ScaleShift"
   let initial: Float
   private(set) var scale: Variable?
   private(set) var shift: Variable?
 
-  init(initial: Float = 1) { self.initial = initial }
+  enum CodingKeys: CodingKey {
+    case initial
+  }
 
-  var typeName: String { "ScaleShift" }
+  init(initial: Float = 1) { self.initial = initial }
 
   var parameters: [Parameter] {
     guard let scale, let shift else { return [] }
@@ -27,7 +30,7 @@ final class ScaleShift: Layer {
   }
 
   func callAsFunction(_ x: Variable) throws -> Variable {
-    guard let scale, let shift else { throw LayerError("ScaleShift is not built") }
+    let (scale, shift) = (try built(self.scale), try built(self.shift))
     let c = scale.shape[0]
     guard x.shape.last == c else { throw LayerError("ScaleShift expects \(c) channels, got \(x.shape)") }
     let y = Tensor(uninitialized: x.shape)
@@ -44,8 +47,6 @@ final class ScaleShift: Layer {
       return [dx, dScale, dShift]
     }
   }
-
-  var config: LayerConfig? { LayerConfig(typeName, ["initial": .float(initial)]) }
 }
 
 final class CustomLayerTests: XCTestCase {
@@ -75,7 +76,7 @@ final class CustomLayerTests: XCTestCase {
   }
 
   func testACustomLayerTrainsInAModelAndRestoresFromItsCheckpoint() throws {
-    LayerRegistry.register("ScaleShift") { ScaleShift(initial: try $0.float("initial")) }
+    LayerRegistry.register(ScaleShift.self)
     let model = try Sequential(inputShape: [6, 6, 1], seed: 1) {
       ScaleShift(initial: 2)
       Conv2D(filters: 4, kernelSize: (3, 3), activation: .relu)

@@ -5,16 +5,18 @@ import XCTest
 // The README's "Extend it" examples, verbatim, so that CI compiles and runs them.
 
 /// y = x · scale per channel, with a trainable scale.
-final class ChannelScale: Layer {
+final class ChannelScale: ConfigurableLayer {
+  static let typeName = "ChannelScale"  // its configs' name
+  enum CodingKeys: CodingKey {}  // the options its configs keep: none
   private(set) var scale: Variable?
-  var typeName: String { "ChannelScale" }
+  init() {}
   var parameters: [Parameter] { scale.map { [Parameter(name: "scale", variable: $0)] } ?? [] }
   func outputShape(for inputShape: [Int]) throws -> [Int] { inputShape }
   func build(inputShape: [Int], rng: inout SeededRandom) throws {
-    scale = Variable(Tensor(shape: [inputShape.last!], repeating: 1), requiresGrad: true)
+    scale = Variable(Tensor(shape: [inputShape.last ?? 1], repeating: 1), requiresGrad: true)
   }
   func callAsFunction(_ x: Variable) throws -> Variable {
-    let s = scale!, c = s.shape[0]
+    let s = try built(scale), c = s.shape[0]
     let y = Tensor(uninitialized: x.shape)
     for i in 0..<y.count { y.data[i] = x.value.data[i] * s.value.data[i % c] }
     return makeOutput("channel_scale", y, inputs: [x, s]) { dy in
@@ -26,7 +28,6 @@ final class ChannelScale: Layer {
       return [dx, ds]  // one gradient per input, in order
     }
   }
-  var config: LayerConfig? { LayerConfig(typeName) }  // optional: saved with the model
 }
 
 final class ReadmeExampleTests: XCTestCase {

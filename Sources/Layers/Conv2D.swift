@@ -1,44 +1,12 @@
 import Autograd
 import Tensors
 
-/// How a kernel (of a convolution or a dense layer) starts.
-public enum KernelInitializer: String, Sendable, CaseIterable {
-  /// Keras's default: uniform in ±√(6 / (fanIn + fanOut)).
-  case glorotUniform = "glorot_uniform"
-  /// PyTorch's default for `Conv2d` and `Linear`: uniform in ±1/√fanIn.
-  case fanInUniform = "fan_in_uniform"
-  /// Convolutions only: the first min(in, filters) filters pass their input channel through
-  /// (a 1 at the kernel's centre), the others uniform in ±1/√fanIn, as PyTorch's `dirac_` on a
-  /// default-initialised `Conv2d`: the fast recipe's start.
-  case dirac
-}
-
-extension KernelInitializer {
-  /// A kernel of `shape` ([kh, kw, in, out] or [in, out]) drawn from `rng`.
-  func kernel(_ shape: [Int], using rng: inout SeededRandom) -> Tensor {
-    let (fanIn, fanOut) = Tensor.fans(ofKernel: shape)
-    switch self {
-    case .glorotUniform: return Tensor.glorotUniform(shape: shape, fanIn: fanIn, fanOut: fanOut, using: &rng)
-    case .fanInUniform: return Tensor.fanInUniform(shape: shape, fanIn: fanIn, using: &rng)
-    case .dirac:
-      let t = Tensor.fanInUniform(shape: shape, fanIn: fanIn, using: &rng)
-      guard shape.count == 4 else { return t }
-      let (kh, kw, cin, filters) = (shape[0], shape[1], shape[2], shape[3])
-      for o in 0..<Swift.min(cin, filters) {
-        for i in 0..<(kh * kw * cin) { t[i * filters + o] = 0 }
-        t[(((kh / 2) * kw + kw / 2) * cin + o) * filters + o] = 1
-      }
-      return t
-    }
-  }
-}
-
 /// 2-D convolution (Keras `Conv2D`): kernel [kh, kw, in, filters], Glorot-uniform, bias zeros.
 /// With `trainableKernel: false` the kernel is a non-trainable weight (set it with `setWeights`).
-public final class Conv2D: Layer {
+public final class Conv2D: ConfigurableLayer {
   public let filters: Int
-  public let kernelSize: (Int, Int)
-  public let strides: (Int, Int)
+  @Pair public private(set) var kernelSize: (Int, Int)
+  @Pair public private(set) var strides: (Int, Int)
   public let padding: Padding
   public let useBias: Bool
   public let activation: Activation
@@ -46,6 +14,11 @@ public final class Conv2D: Layer {
   public let trainableKernel: Bool
   public private(set) var kernel: Variable?
   public private(set) var bias: Variable?
+
+  enum CodingKeys: String, CodingKey {
+    case filters, kernelSize = "kernel_size", strides, padding, useBias = "use_bias", activation
+    case kernelInitializer = "kernel_initializer", trainableKernel = "trainable_kernel"
+  }
 
   public init(
     filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1),
@@ -62,7 +35,7 @@ public final class Conv2D: Layer {
     self.activation = activation
   }
 
-  public var typeName: String { "Conv2D" }
+  public static let typeName = "Conv2D"
 
   public var parameters: [Parameter] {
     [

@@ -2,9 +2,10 @@ import Autograd
 import Tensors
 
 /// Flattens each example to one axis: (H, W, C) -> (H*W*C). A view, no copy.
-public final class Flatten: Layer {
+public final class Flatten: ConfigurableLayer {
   public init() {}
-  public var typeName: String { "Flatten" }
+  enum CodingKeys: CodingKey {}  // no options
+  public static let typeName = "Flatten"
   public func outputShape(for s: [Int]) throws -> [Int] {
     guard !s.isEmpty, s.allSatisfy({ $0 > 0 }) else { throw LayerError("Flatten: bad input shape \(s)") }
     return [s.reduce(1, *)]

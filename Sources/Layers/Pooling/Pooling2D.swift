@@ -1,0 +1,41 @@
+import Autograd
+import Tensors
+
+/// What a windowed pooling layer is configured with: pool size ((2, 2) by default), strides
+/// (defaulting to the pool size, as in Keras) and valid or same padding: the options every
+/// windowed pooling layer saves.
+public class Pooling2D: Codable {
+  @Pair public private(set) var poolSize: (Int, Int)
+  @Pair public private(set) var strides: (Int, Int)
+  public let padding: Padding
+
+  enum CodingKeys: String, CodingKey {
+    case poolSize = "pool_size", strides, padding
+  }
+
+  public init(poolSize: (Int, Int) = (2, 2), strides: (Int, Int)? = nil, padding: Padding = .valid) {
+    self.poolSize = poolSize
+    self.strides = strides ?? poolSize
+    self.padding = padding
+  }
+
+  func poolOutputShape(_ s: [Int], _ name: String) throws -> [Int] {
+    let (h, w) = try windowOutputSize(s, "pool", poolSize, strides, padding, name)
+    return [h, w, s[2]]
+  }
+}
+
+/// A global pooling as the windowed one over the whole image, reshaped to [N, C].
+func globalPool(_ x: Variable, _ layer: String, _ op: ((Int, Int)) throws -> Variable) throws -> Variable {
+  try checkBatch(x, rank: 3, layer)
+  return try reshape(try op((x.shape[1], x.shape[2])), to: [x.shape[0], x.shape[3]])
+}
+
+func checkTopK(_ k: Int, cells: Int, window: String, _ layer: String) throws {
+  guard k >= 1 else { throw LayerError("\(layer): k must be at least 1, got \(k)") }
+  guard k <= cells else { throw LayerError("\(layer): k \(k) is larger than \(window) (\(cells) cells)") }
+}
+
+func checkPower(_ p: Float, _ layer: String) throws {
+  guard p > 0, p.isFinite else { throw LayerError("\(layer): p must be a finite number above 0, got \(p)") }
+}
