@@ -11,7 +11,7 @@ public enum LayerRegistry {
   private static var builtIn: [any SavableLayer.Type] {
     [
       Conv2D.self, Dense.self, Flatten.self, ReLU.self, Softmax.self, GELU.self, Dropout.self, Rescaling.self,
-      BatchNormalization.self, Normalization.self,
+      BatchNormalization.self, Normalization.self, LayerNormalization.self,
       MaxPooling2D.self, AveragePooling2D.self, MinPooling2D.self, AvgTopKPooling2D.self, LpPooling2D.self,
       MixedPooling2D.self, GlobalMaxPooling2D.self, GlobalAveragePooling2D.self, GlobalMinPooling2D.self,
       GlobalAvgTopKPooling2D.self, GlobalLpPooling2D.self, GlobalMixedPooling2D.self,
