@@ -61,6 +61,10 @@ package func parallelFor(_ chunks: Int, _ body: (Int) -> Void) {
 /// parallel loops a few hundred microseconds apart, and a helper woken from sleep for each
 /// starts late by a good part of the loop. So a helper spins for a while after each loop
 /// (`spinNanoseconds`) and only then sleeps.
+///
+/// Unchecked: a loop's body captures raw pointers to the ranges its chunks write, so it is
+/// not `Sendable`; the owner publishes it before the loop's word (sequentially consistent)
+/// and clears it only after every helper has left the loop, which Swift cannot see.
 final class WorkerPool: @unchecked Sendable {
   static let shared = WorkerPool(helpers: max(0, Threads.available - 1))
 

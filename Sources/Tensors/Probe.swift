@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import TensorsAVX512
 
 /// The machine's practical FMA peak for a kernel family: each thread runs twelve independent
@@ -8,22 +9,21 @@ import TensorsAVX512
 /// threads.
 package func fmaProbePeak(threads: Int, kernel: SIMDKernel, iterations: Int = 20_000_000) -> Double {
   let start = DispatchTime.now().uptimeNanoseconds
-  let sink = UnsafeMutablePointer<Float>.allocate(capacity: threads)
-  defer { sink.deallocate() }
-  // Each thread writes its own element only.
-  nonisolated(unsafe) let sinkOfThreads = sink
-  DispatchQueue.concurrentPerform(iterations: threads) { t in
-    let sink = sinkOfThreads
+  // Each thread's result, kept so that its chains are not optimised away.
+  let sink = Mutex<[Float]>([])
+  DispatchQueue.concurrentPerform(iterations: threads) { _ in
+    let result: Float
     switch kernel {
-    case .portable: sink[t] = multiplyAddChains4(iterations)
-    case .avx2: sink[t] = fmaChains(iterations)
+    case .portable: result = multiplyAddChains4(iterations)
+    case .avx2: result = fmaChains(iterations)
     case .avx512:
       #if CNN_X86_NATIVE
-        sink[t] = fmaChains16(iterations)
+        result = fmaChains16(iterations)
       #else
         preconditionFailure("the AVX-512 kernels are not in this build")
       #endif
     }
+    sink.withLock { $0.append(result) }
   }
   let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
   let lanes = kernel.panelWidth / 2

@@ -1,9 +1,14 @@
 import Foundation
+import Synchronization
 
 /// Float32 storage behind a raw, 64-byte aligned pointer. When the last tensor viewing it
 /// goes away its memory returns to `StoragePool`, so the same-sized buffers of the next
 /// training step are reused instead of allocated. Kernels take `pointer` once and loop over
 /// it: no `[Float]` in hot loops.
+///
+/// Unchecked: the memory behind `pointer` is shared on purpose, between the views of a tensor
+/// and the threads of a parallel kernel, each of which writes a range of its own; Swift cannot
+/// check that, only the kernels' partitions do.
 package final class TensorStorage: @unchecked Sendable {
   package let pointer: UnsafeMutablePointer<Float>
   package let count: Int
@@ -23,9 +28,8 @@ package final class TensorStorage: @unchecked Sendable {
 /// step, so with the pool large enough to hold one step's buffers, no step after the first
 /// asks the system for memory (whose fresh pages the kernel must zero on first touch).
 package enum StoragePool {
-  private static let lock = NSLock()
-  nonisolated(unsafe) private static var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
-  nonisolated(unsafe) private static var heldBytes = 0
+  /// The free buffers' addresses by element count, and their bytes in all.
+  private static let pool = Mutex<(free: [Int: [UInt]], heldBytes: Int)>(([:], 0))
   /// Only buffers of at least this many elements are pooled; smaller ones are cheap to
   /// allocate. (GEMM's per-task edge panels, 6×KC, are just above it.)
   static let minimumCount = 256
@@ -35,38 +39,36 @@ package enum StoragePool {
 
   static func take(_ count: Int) -> UnsafeMutablePointer<Float> {
     if count >= minimumCount {
-      lock.lock()
-      if let p = free[count]?.popLast() {
-        heldBytes -= count * 4
-        lock.unlock()
-        return p
+      let address = pool.withLock { pool -> UInt? in
+        guard let a = pool.free[count]?.popLast() else { return nil }
+        pool.heldBytes -= count * 4
+        return a
       }
-      lock.unlock()
+      if let address, let p = UnsafeMutablePointer<Float>(bitPattern: address) { return p }
     }
     return Memory.allocateFloats(count)
   }
 
   static func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
-    if count >= minimumCount {
-      lock.lock()
-      if heldBytes + count * 4 <= capacityBytes {
-        free[count, default: []].append(p)
-        heldBytes += count * 4
-        lock.unlock()
-        return
+    let address = UInt(bitPattern: p)
+    let kept =
+      count >= minimumCount
+      && pool.withLock { pool in
+        guard pool.heldBytes + count * 4 <= capacityBytes else { return false }
+        pool.free[count, default: []].append(address)
+        pool.heldBytes += count * 4
+        return true
       }
-      lock.unlock()
-    }
-    Memory.free(p)
+    if !kept { Memory.free(p) }
   }
 
   /// Releases every pooled buffer.
   package static func drain() {
-    lock.lock()
-    for p in free.values.joined() { Memory.free(p) }
-    free.removeAll()
-    heldBytes = 0
-    lock.unlock()
+    let addresses = pool.withLock { pool in
+      defer { pool = ([:], 0) }
+      return Array(pool.free.values.joined())
+    }
+    for a in addresses { UnsafeMutablePointer<Float>(bitPattern: a).map(Memory.free) }
   }
 }
 
@@ -80,7 +82,8 @@ public struct ShapeError: Error, CustomStringConvertible {
 /// A dense, row-major Float32 tensor. Images are NHWC (batch, height, width, channels).
 ///
 /// A tensor is a reference to its storage: `reshaped(to:)` returns a view of the same
-/// numbers, and writing through `data` is seen by every view.
+/// numbers, and writing through `data` is seen by every view. Unchecked for the reason its
+/// storage is (see `TensorStorage`).
 public final class Tensor: @unchecked Sendable {
   public let shape: [Int]
   package let storage: TensorStorage
