@@ -5,6 +5,15 @@ import Foundation
   import Glibc
 #endif
 
+let benchOptions = OptionTable([
+  Option("threads", "N", "threads for GEMM and the model, 1 to the number of cores (default: all)"),
+  Option(
+    "steps", "N", "steps timed per batch size, in 5 windows (default 100; with --model", "5, with --convolutions 3)"),
+  Option("model", "NAME", "a zoo model to time instead of the seed model and the GEMM shapes"),
+  Option("convolutions", nil, "time the fast recipe's convolution shapes instead"),
+  Option("batch-size", "N", "with --model or --convolutions: images per step (default 1024)"),
+])
+
 let benchHelp = """
   usage: cnn bench [options]
 
@@ -31,12 +40,7 @@ let benchHelp = """
   CNN_CONV=direct, f2 or f4 overrides it.
 
   options:
-    --threads N      threads for GEMM and the model, 1 to the number of cores (default: all)
-    --steps N        steps timed per batch size, in 5 windows (default 100; with --model
-                     5, with --convolutions 3)
-    --model NAME     a zoo model to time instead of the seed model and the GEMM shapes
-    --convolutions   time the fast recipe's convolution shapes instead
-    --batch-size N   with --model or --convolutions: images per step (default 1024)
+  \(benchOptions.help)
   """
 
 /// FLOPs of one image through the seed model: forward, and training (forward, weight
@@ -46,7 +50,7 @@ let seedForwardFLOP: Double = conv1FLOP + 2 * 13 * 13 * 64 * 288 + 2 * 2304 * 64
 let seedTrainFLOP: Double = 3 * seedForwardFLOP - conv1FLOP
 
 func runBench(_ raw: [String]) throws -> Int32 {
-  let args = try Arguments(raw, options: ["threads", "steps", "model", "batch-size"], flags: ["convolutions"])
+  let args = try benchOptions.parse(raw)
   let threads = try args.threads()
   if args.flag("convolutions") && args.string("model") != nil {
     throw UsageError("--convolutions and --model are separate benchmarks; give one")

@@ -1,22 +1,6 @@
 import CNN
 import Foundation
 
-/// Help text shared by the commands that read data.
-let dataOptionsHelp = """
-    --data DIR             cifar-10-batches-bin directory (default: $CIFAR10_DIR, else
-                           Datasets/cifar-10-batches-bin; Scripts/get-cifar10.sh fetches it),
-                           or an image folder: one subfolder of JPEG/PNG/PGM/PPM images per class
-    --test-data DIR        with an image folder: the test images, in the same layout
-                           (default: --hold-out of each class of --data, drawn from seed 0)
-    --hold-out F           with an image folder and no --test-data: the fraction of each
-                           class held out for testing (default 0.2)
-    --image-size HxW       with an image folder: resize every image to H x W by area
-                           averaging (default: the images' own size, which must agree)
-  """
-
-/// The options `loadData` reads.
-let dataOptionNames: Set<String> = ["data", "test-data", "hold-out", "image-size"]
-
 /// The training and test images `--data` names: CIFAR-10's splits from a binary directory, or
 /// an image folder's classes with a held-out part (or `--test-data`) for testing.
 /// `defaultSize` is the image size when `--image-size` is not given.

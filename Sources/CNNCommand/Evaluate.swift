@@ -2,6 +2,18 @@ import CNN
 import Foundation
 import Tensors
 
+let evaluateOptions = OptionTable(
+  dataOptions,
+  [
+    Option("checkpoint", "PATH", "the checkpoint (default runs/model.safetensors)")
+  ],
+  checkpointModelOptions,
+  [
+    Option("batch-size", "N", "images per forward pass (default 100)"),
+    Option("limit", "N", "evaluate on the first N test images only"),
+    threadsOption,
+  ])
+
 let evaluateHelp = """
   usage: cnn evaluate [options]
 
@@ -9,24 +21,11 @@ let evaluateHelp = """
   confusion matrix (rows: true class, columns: predicted class).
 
   options:
-  \(dataOptionsHelp)
-    --checkpoint PATH      checkpoint to evaluate (default runs/model.safetensors)
-    --model NAME           the checkpoint's model, a zoo name (default: the model the
-                           checkpoint records: a zoo name, else the layer configuration it
-                           holds, else seed)
-    --pooling KIND         its pooling, as in cnn train (default: what the checkpoint records)
-    --pooling-k N, --pooling-p X
-    --batch-size N         images per forward pass (default 100)
-    --limit N              evaluate on the first N test images only
-    --threads N            threads, 1 to the number of cores (default: all)
+  \(evaluateOptions.help)
   """
 
 func runEvaluate(_ raw: [String]) throws -> Int32 {
-  let args = try Arguments(
-    raw,
-    options: Set([
-      "checkpoint", "model", "batch-size", "limit", "threads", "pooling", "pooling-k", "pooling-p",
-    ]).union(dataOptionNames), flags: [])
+  let args = try evaluateOptions.parse(raw)
   let batchSize = try args.int("batch-size", default: 100, in: 1...65_536)
   let limit = try args.optionalInt("limit", in: 1...Int.max)
   Threads.count = try args.threads()

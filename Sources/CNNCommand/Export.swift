@@ -2,6 +2,13 @@ import CNN
 import Foundation
 import Tensors
 
+let exportOptions = OptionTable(
+  [
+    Option("checkpoint", "PATH", "the checkpoint (default runs/model.safetensors)"),
+    Option("output", "PATH", "the ONNX file to write (default model.onnx)"),
+  ],
+  checkpointModelOptions)
+
 let exportHelp = """
   usage: cnn export [options]
 
@@ -14,19 +21,14 @@ let exportHelp = """
   by name.
 
   options:
-    --checkpoint PATH   the checkpoint (default runs/model.safetensors)
-    --output PATH       the ONNX file to write (default model.onnx)
-    --model NAME        the checkpoint's model, a zoo name (default: what it records)
-    --pooling KIND, --pooling-k N, --pooling-p X
-                        its pooling (default: what it records)
+  \(exportOptions.help)
 
   Exit status: 0 written, 1 an unreadable checkpoint, a layer with no ONNX form or a file
   that cannot be written, 2 bad command line.
   """
 
 func runExport(_ raw: [String]) throws -> Int32 {
-  let args = try Arguments(
-    raw, options: ["checkpoint", "output", "model", "pooling", "pooling-k", "pooling-p"], flags: [])
+  let args = try exportOptions.parse(raw)
   let checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"
   let output = args.string("output") ?? "model.onnx"
   do {

@@ -2,6 +2,31 @@ import CNN
 import Foundation
 import Tensors
 
+/// Where `cnn pool` takes its matrix from (one of these).
+let poolInputs = OptionTable([
+  Option(
+    "matrix", "\"ROWS\"", "rows separated by ';' or new lines, values by spaces or commas,",
+    "e.g. \"1 3 2 9; 5 6 1 7; 4 2 8 6; 3 5 7 2\""),
+  Option("file", "PATH", "the same format in a file"),
+  Option(
+    "example", "NAME", "table: the tutorials' 4x4 table; line: their 8x8 image of a", "vertical line"),
+])
+
+/// The pooling `cnn pool` applies.
+let poolSettings = OptionTable([
+  Option("pooling", "KIND", "max (default), average, min, mixed, lp or avgtopk"),
+  Option("global", nil, "pool the whole matrix to one value (GlobalMaxPooling2D, ...)"),
+  Option("pool-size", "N", "window N x N (default 2)"),
+  Option("strides", "N", "step (default: the pool size, as in Keras)"),
+  Option("padding", "P", "valid (default) or same"),
+  Option("k", "N", "avgtopk: the mean of the k largest values (default 2)"),
+  Option("p", "X", "lp: (sum of x^p)^(1/p) (default 2)"),
+  Option("lambda", "X", "mixed: lambda * max + (1 - lambda) * average, 0 to 1 (default 0.5)"),
+  Option(
+    "detect-vertical-lines", nil, "first apply the tutorials' detector: a 3x3 convolution whose middle",
+    "column is 1, then ReLU; prints its feature map too"),
+])
+
 let poolHelp = """
   usage: cnn pool [options] (--matrix "ROWS" | --file PATH | --example table|line)
 
@@ -15,30 +40,14 @@ let poolHelp = """
                                                    the 8x8 vertical line: detector, then pool
 
   input (one of):
-    --matrix "ROWS"      rows separated by ';' or new lines, values by spaces or commas,
-                         e.g. "1 3 2 9; 5 6 1 7; 4 2 8 6; 3 5 7 2"
-    --file PATH          the same format in a file
-    --example NAME       table: the tutorials' 4x4 table; line: their 8x8 image of a
-                         vertical line
+  \(poolInputs.help)
 
   options:
-    --pooling KIND       max (default), average, min, mixed, lp or avgtopk
-    --global             pool the whole matrix to one value (GlobalMaxPooling2D, ...)
-    --pool-size N        window N x N (default 2)
-    --strides N          step (default: the pool size, as in Keras)
-    --padding P          valid (default) or same
-    --k N                avgtopk: the mean of the k largest values (default 2)
-    --p X                lp: (sum of x^p)^(1/p) (default 2)
-    --lambda X           mixed: lambda * max + (1 - lambda) * average, 0 to 1 (default 0.5)
-    --detect-vertical-lines
-                         first apply the tutorials' detector: a 3x3 convolution whose middle
-                         column is 1, then ReLU; prints its feature map too
+  \(poolSettings.help)
   """
 
 func runPool(_ raw: [String]) throws -> Int32 {
-  let args = try Arguments(
-    raw, options: ["matrix", "file", "example", "pooling", "pool-size", "strides", "padding", "k", "p", "lambda"],
-    flags: ["global", "detect-vertical-lines"])
+  let args = try OptionTable(poolInputs.options, poolSettings.options).parse(raw)
   let input = try poolInput(args)
   let map = args.flag("detect-vertical-lines") ? try verticalLineMap(input) : nil
   let rows = map ?? input

@@ -1,6 +1,13 @@
 import CNN
 import Foundation
 
+let predictOptions = OptionTable(
+  [
+    Option("checkpoint", "PATH", "the checkpoint (default runs/model.safetensors)")
+  ],
+  checkpointModelOptions,
+  [Option("top", "N", "classes printed per image (default 3)"), threadsOption])
+
 let predictHelp = """
   usage: cnn predict [options] IMAGE...
 
@@ -13,13 +20,7 @@ let predictHelp = """
   read is reported and the others are still classified.
 
   options:
-    --checkpoint PATH   checkpoint to use (default runs/model.safetensors)
-    --model NAME        the checkpoint's model, a zoo name (default: what the checkpoint
-                        records, as in cnn evaluate)
-    --pooling KIND      its pooling (default: what the checkpoint records)
-    --pooling-k N, --pooling-p X
-    --top N             classes printed per image (default 3)
-    --threads N         threads, 1 to the number of cores (default: all)
+  \(predictOptions.help)
 
   Exit status: 0 every image classified, 1 some file could not be read or another
   error, 2 bad command line.
@@ -28,7 +29,7 @@ let predictHelp = """
 func runPredict(_ raw: [String]) throws -> Int32 {
   // Options and their values first, image paths anywhere (after `--`, even ones that start
   // with dashes).
-  let valued: Set<String> = ["checkpoint", "model", "pooling", "pooling-k", "pooling-p", "top", "threads"]
+  let valued = predictOptions.valued
   var (options, files) = ([String](), [String]())
   var i = 0
   while i < raw.count {
@@ -48,7 +49,7 @@ func runPredict(_ raw: [String]) throws -> Int32 {
     }
     i += 1
   }
-  let args = try Arguments(options, options: valued, flags: [])
+  let args = try predictOptions.parse(options)
   guard !files.isEmpty else { throw UsageError("no image files given") }
   Threads.count = try args.threads()
   let checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"

@@ -1,6 +1,17 @@
 import CNN
 import Foundation
 
+let reportOptions = OptionTable(
+  [
+    Option("checkpoint", "PATH", "the run's checkpoint (default runs/model.safetensors)"),
+    Option("metrics", "PATH", "its JSON-lines log (default: checkpoint path with .metrics.jsonl)"),
+    Option("output", "PATH", "the HTML file to write (default report.html)"),
+  ],
+  dataOptions,
+  [Option("limit", "N", "evaluate the first N test images only (default: all)")],
+  checkpointModelOptions,
+  [threadsOption])
+
 let reportHelp = """
   usage: cnn report [options]
 
@@ -14,24 +25,14 @@ let reportHelp = """
   is missing when the log, the checkpoint or the data is absent.
 
   options:
-    --checkpoint PATH      the run's checkpoint (default runs/model.safetensors)
-    --metrics PATH         its JSON-lines log (default: checkpoint path with .metrics.jsonl)
-    --output PATH          the HTML file to write (default report.html)
-  \(dataOptionsHelp)
-    --limit N              evaluate the first N test images only (default: all)
-    --model NAME, --pooling KIND, --pooling-k N, --pooling-p X
-                           the checkpoint's model, as in cnn evaluate
-    --threads N            threads, 1 to the number of cores (default: all)
+  \(reportOptions.help)
 
   Exit status: 0 written, 1 nothing to report or the file could not be written,
   2 bad command line.
   """
 
 func runReport(_ raw: [String]) throws -> Int32 {
-  let args = try Arguments(
-    raw,
-    options: Set(["checkpoint", "metrics", "output", "limit", "threads", "model", "pooling", "pooling-k", "pooling-p"])
-      .union(dataOptionNames), flags: [])
+  let args = try reportOptions.parse(raw)
   let start = Date()
   Threads.count = try args.threads()
   let checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"

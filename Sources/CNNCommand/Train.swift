@@ -2,6 +2,37 @@ import CNN
 import Foundation
 import Tensors
 
+let trainOptions = OptionTable(
+  dataOptions,
+  [
+    Option(
+      "model", "NAME", "seed (default: the tutorials' CIFAR-10 CNN), tiny, or fast93 /",
+      "fast94, the fast recipe's network trained by its recipe: SGD with",
+      "Nesterov momentum, a triangular schedule, label smoothing 0.2,",
+      "translation and alternating flips, whitening from the data, and",
+      "test-time augmentation at the end (defaults: 11 / 9.9 epochs,", "batch 1024, learning rate 1.5)")
+  ],
+  poolingOptions,
+  [
+    Option(
+      "epochs", "N", "epochs to train (default 10); a fraction such as 9.9 stops the",
+      "last epoch early, the schedule spanning the steps trained"),
+    Option("batch-size", "N", "images per step (default 32)"),
+    Option("learning-rate", "X", "the optimizer's (base) learning rate (default 0.001 for Adam)"),
+    Option("seed", "N", "seeds weights and data order: same seed, same run (default 0)"),
+    Option(
+      "threads", "N", "threads for the kernels, 1 to the number of cores (default: all,",
+      "shared among the processes of an MPI job on this machine)"),
+    Option("checkpoint", "PATH", "checkpoint file, safetensors (default runs/model.safetensors)"),
+    Option("metrics", "PATH", "JSON-lines log, one object per epoch (default: checkpoint path", "with .metrics.jsonl)"),
+    Option("limit", "N", "train on the first N training images only"),
+    Option("test-limit", "N", "evaluate on the first N test images only"),
+    Option(
+      "resume", nil, "continue from the checkpoint's last finished epoch: weights,",
+      "optimizer state and data order, exactly"),
+    Option("help", nil, "this text"),
+  ])
+
 let trainHelp = """
   usage: cnn train [options]
 
@@ -10,32 +41,7 @@ let trainHelp = """
   every epoch.
 
   options:
-  \(dataOptionsHelp)
-    --model NAME           seed (default: the tutorials' CIFAR-10 CNN), tiny, or fast93 /
-                           fast94, the fast recipe's network trained by its recipe: SGD with
-                           Nesterov momentum, a triangular schedule, label smoothing 0.2,
-                           translation and alternating flips, whitening from the data, and
-                           test-time augmentation at the end (defaults: 11 / 9.9 epochs,
-                           batch 1024, learning rate 1.5)
-    --pooling KIND         the model's pooling layers (2x2, stride 2): max (default),
-                           average, min, mixed (learned max-average mix), lp or avgtopk
-    --pooling-k N          k of avgtopk: the mean of the k largest of 4 values (default 2)
-    --pooling-p X          p of lp: (sum of x^p)^(1/p), as PyTorch's LPPool2d (default 2)
-    --epochs N             epochs to train (default 10); a fraction such as 9.9 stops the
-                           last epoch early, the schedule spanning the steps trained
-    --batch-size N         images per step (default 32)
-    --learning-rate X      the optimizer's (base) learning rate (default 0.001 for Adam)
-    --seed N               seeds weights and data order: same seed, same run (default 0)
-    --threads N            threads for the kernels, 1 to the number of cores (default: all,
-                           shared among the processes of an MPI job on this machine)
-    --checkpoint PATH      checkpoint file, safetensors (default runs/model.safetensors)
-    --metrics PATH         JSON-lines log, one object per epoch (default: checkpoint path
-                           with .metrics.jsonl)
-    --limit N              train on the first N training images only
-    --test-limit N         evaluate on the first N test images only
-    --resume               continue from the checkpoint's last finished epoch: weights,
-                           optimizer state and data order, exactly
-    --help                 this text
+  \(trainOptions.help)
 
   Several processes: started by an MPI launcher (mpirun -np 4 cnn train ..., mpiexec with
   MPICH) it trains one model on 1, 2, 4, 8 or 16 processes, with the same results as on one;
@@ -68,13 +74,7 @@ struct TrainOptions {
   let arguments: Arguments
 
   init(_ raw: [String]) throws {
-    let args = try Arguments(
-      raw,
-      options: [
-        "data", "model", "epochs", "batch-size", "learning-rate", "seed", "threads", "checkpoint", "metrics", "limit",
-        "test-limit", "pooling", "pooling-k", "pooling-p", "test-data", "hold-out", "image-size",
-      ],
-      flags: ["resume"])
+    let args = try trainOptions.parse(raw)
     modelName = try args.model()
     pooling = try args.pooling()
     if modelName.hasPrefix("fast") && pooling != .max {
