@@ -1,8 +1,6 @@
 import Tensors
 
-// Pooling over NHWC, each a single op with its backward beside it. Max pooling remembers
-// which cell won each window; average pooling divides by the number of real
-// (unpadded) cells in the window, as TensorFlow/Keras do with `same` padding.
+// Max pooling over NHWC: the winner of each window is remembered for the backward pass.
 
 /// Max pooling: window `pool`, strides, padding; padded cells never win. The seed model's
 /// pools (2×2, stride 2, no padding, channels in multiples of 8) take a SIMD path; others the
@@ -30,14 +28,6 @@ public func maxPool2d(
     maxPoolBackwardReference(dy.data, argmax.pointer, g, dx.data)
     return [dx]
   }
-}
-
-/// 2×2 windows with stride 2 and no padding over channels in multiples of 8: the windows
-/// tile the input (but for an odd last row or column), and 8 channels fill a SIMD vector.
-/// `same` padding of an odd size puts the last window half outside: that takes the reference.
-package func isTiled2x2(_ g: WindowGeometry) -> Bool {
-  g.windowH == 2 && g.windowW == 2 && g.strideH == 2 && g.strideW == 2 && g.padTop == 0 && g.padLeft == 0
-    && 2 * g.outH <= g.height && 2 * g.outW <= g.width && g.channels % 8 == 0
 }
 
 /// Max pooling forward on the SIMD path (`isTiled2x2`): y gets each window's maximum, the
@@ -194,140 +184,6 @@ package func maxPoolBackwardReference(
   parallelFor(g.batch) { n in
     (dx + n * perIn).update(repeating: 0, count: perIn)
     for i in (n * perOut)..<((n + 1) * perOut) { dx[Int(argmax[i])] += dy[i] }
-  }
-}
-
-/// Average pooling: the mean of each window's real cells.
-public func avgPool2d(
-  _ x: Variable, pool: (Int, Int), strides: (Int, Int), padding: Padding
-) throws -> Variable {
-  let g = try poolGeometry(x, pool, strides, padding)
-  let c = g.channels
-  let y = Tensor(zeros: [g.batch, g.outH, g.outW, c])
-  let xp = x.value.data
-  let yp = y.data
-  parallelFor(g.batch) { n in
-    forEachWindow(g, n) { o, cells in
-      for i in cells { addInPlace(yp + o, xp + i, c) }
-      let w = 1 / Float(cells.count)
-      for ch in 0..<c { yp[o + ch] *= w }
-    }
-  }
-  let inShape = x.shape
-  return makeOutput("average_pooling2d", y, inputs: [x]) { dy in
-    let dx = Tensor(zeros: inShape)
-    let dxp = dx.data
-    let dyp = dy.data
-    parallelFor(g.batch) { n in
-      forEachWindow(g, n) { o, cells in
-        let w = 1 / Float(cells.count)
-        for i in cells {
-          for ch in 0..<c { dxp[i + ch] += dyp[o + ch] * w }
-        }
-      }
-    }
-    return [dx]
-  }
-}
-
-/// Calls body(o, cells) for each window of image n: o is the output offset, and `cells` the
-/// input offsets of the window's real (unpadded) cells, in row-major window order.
-@inline(__always)
-func forEachWindow(_ g: WindowGeometry, _ n: Int, _ body: (Int, WindowCells) -> Void) {
-  for oy in 0..<g.outH {
-    for ox in 0..<g.outW {
-      let top = oy * g.strideH - g.padTop
-      let left = ox * g.strideW - g.padLeft
-      let cells = WindowCells(
-        base: n * g.height * g.width * g.channels, rowStride: g.width * g.channels, channels: g.channels,
-        rows: Swift.max(top, 0)..<Swift.min(top + g.windowH, g.height),
-        columns: Swift.max(left, 0)..<Swift.min(left + g.windowW, g.width))
-      body(((n * g.outH + oy) * g.outW + ox) * g.channels, cells)
-    }
-  }
-}
-
-/// The input offsets of a window's real cells: rows × columns of one image, row by row.
-struct WindowCells: Sequence {
-  let base: Int, rowStride: Int, channels: Int
-  let rows: Range<Int>, columns: Range<Int>
-
-  var count: Int { rows.count * columns.count }
-
-  func makeIterator() -> Iterator {
-    Iterator(cells: self, row: rows.lowerBound, column: columns.lowerBound)
-  }
-
-  struct Iterator: IteratorProtocol {
-    let cells: WindowCells
-    var row: Int, column: Int
-
-    mutating func next() -> Int? {
-      if column >= cells.columns.upperBound {
-        row += 1
-        column = cells.columns.lowerBound
-      }
-      guard row < cells.rows.upperBound, !cells.columns.isEmpty else { return nil }
-      defer { column += 1 }
-      return cells.base + row * cells.rowStride + column * cells.channels
-    }
-  }
-}
-
-func poolGeometry(
-  _ x: Variable, _ pool: (Int, Int), _ strides: (Int, Int), _ padding: Padding
-) throws -> WindowGeometry {
-  guard x.shape.count == 4 else { throw ShapeError("pooling expects an NHWC input, got shape \(x.shape)") }
-  return try WindowGeometry(
-    batch: x.shape[0], height: x.shape[1], width: x.shape[2], channels: x.shape[3],
-    window: pool, strides: strides, padding: padding)
-}
-
-/// Global max pooling: [N, H, W, C] -> [N, C].
-public func globalMaxPool2d(_ x: Variable) throws -> Variable {
-  guard x.shape.count == 4 else { throw ShapeError("global pooling expects an NHWC input, got shape \(x.shape)") }
-  let (n, hw, c) = (x.shape[0], x.shape[1] * x.shape[2], x.shape[3])
-  let y = Tensor(shape: [n, c], repeating: -Float.infinity)
-  let holder = IndexBuffer(count: n * c)
-  let argmax = holder.pointer
-  let xp = x.value.data
-  for b in 0..<n {
-    for ch in 0..<c { argmax[b * c + ch] = Int32((b * hw) * c + ch) }
-    for p in 0..<hw {
-      let i = (b * hw + p) * c
-      for ch in 0..<c where xp[i + ch] > y.data[b * c + ch] {
-        y.data[b * c + ch] = xp[i + ch]
-        argmax[b * c + ch] = Int32(i + ch)
-      }
-    }
-  }
-  let inShape = x.shape
-  return makeOutput("global_max_pooling2d", y, inputs: [x]) { dy in
-    let dx = Tensor(zeros: inShape)
-    for i in 0..<dy.count { dx.data[Int(holder.pointer[i])] += dy.data[i] }
-    return [dx]
-  }
-}
-
-/// Global average pooling: [N, H, W, C] -> [N, C].
-public func globalAvgPool2d(_ x: Variable) throws -> Variable {
-  guard x.shape.count == 4 else { throw ShapeError("global pooling expects an NHWC input, got shape \(x.shape)") }
-  let (n, hw, c) = (x.shape[0], x.shape[1] * x.shape[2], x.shape[3])
-  let y = Tensor(zeros: [n, c])
-  for b in 0..<n {
-    sumRows(x.value.data + b * hw * c, rows: hw, n: c, into: y.data + b * c)
-    for ch in 0..<c { y.data[b * c + ch] /= Float(hw) }
-  }
-  let inShape = x.shape
-  return makeOutput("global_average_pooling2d", y, inputs: [x]) { dy in
-    let dx = Tensor(uninitialized: inShape)
-    let w = 1 / Float(hw)
-    for b in 0..<n {
-      for p in 0..<hw {
-        for ch in 0..<c { dx.data[(b * hw + p) * c + ch] = dy.data[b * c + ch] * w }
-      }
-    }
-    return [dx]
   }
 }
 

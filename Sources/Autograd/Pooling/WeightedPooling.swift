@@ -188,3 +188,9 @@ func weightedPoolOp(
     return [dx] + (extraBackward?(dy) ?? [])
   }
 }
+
+typealias V8 = SIMD8<Float>
+
+/// 1 where `mask` holds, else 0.
+@inline(__always)
+func ones(_ mask: SIMDMask<SIMD8<Int32>>) -> V8 { V8(repeating: 0).replacing(with: 1, where: mask) }
