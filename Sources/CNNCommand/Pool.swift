@@ -127,29 +127,23 @@ func parseMatrix(_ text: String, source: String) throws -> [[Float]] {
 
 /// The pooling layer the options describe.
 func poolingLayer(_ args: Arguments) throws -> any Layer {
-  let kind = args.string("pooling") ?? "max"
-  guard PoolingChoice.names.contains(kind) else {
-    throw UsageError("unknown pooling \(quoted(kind)); choose one of: \(PoolingChoice.names.joined(separator: ", "))")
+  let name = args.string("pooling") ?? "max"
+  guard let kind = PoolingKind(rawValue: name) else {
+    throw UsageError("unknown pooling \(quoted(name)); choose one of: \(PoolingChoice.names.joined(separator: ", "))")
   }
   let k = try args.int("k", default: 2, in: 1...16_777_216)
   let p = try args.float("p", default: 2, above: 0, atMost: 1000)
   let lambda = try args.float("lambda", default: 0.5, above: -.infinity, atMost: .infinity)
   guard (0...1).contains(lambda) else { throw UsageError("--lambda must lie in [0, 1], got \(lambda)") }
+  let settings = PoolingKind.Settings(k: k, p: p, mixing: .fixed(lambda))
   for (option, owner) in [("k", "avgtopk"), ("p", "lp"), ("lambda", "mixed")] where args.string(option) != nil {
-    guard kind == owner else { throw UsageError("--\(option) goes with --pooling \(owner)") }
+    guard name == owner else { throw UsageError("--\(option) goes with --pooling \(owner)") }
   }
   if args.flag("global") {
     for option in ["pool-size", "strides", "padding"] where args.string(option) != nil {
       throw UsageError("--\(option) does not apply to --global pooling")
     }
-    switch kind {
-    case "max": return GlobalMaxPooling2D()
-    case "average": return GlobalAveragePooling2D()
-    case "min": return GlobalMinPooling2D()
-    case "mixed": return GlobalMixedPooling2D(.fixed(lambda))
-    case "lp": return GlobalLpPooling2D(p: p)
-    default: return GlobalAvgTopKPooling2D(k: k)
-    }
+    return kind.globalLayer(settings)
   }
   let size = try args.int("pool-size", default: 2, in: 1...1024)
   let step = try args.int("strides", default: size, in: 1...1024)
@@ -158,15 +152,7 @@ func poolingLayer(_ args: Arguments) throws -> any Layer {
       guard let p = Padding(rawValue: $0) else { throw UsageError("--padding is valid or same, got \(quoted($0))") }
       return p
     } ?? .valid
-  let (pool, strides) = ((size, size), (step, step))
-  switch kind {
-  case "max": return MaxPooling2D(poolSize: pool, strides: strides, padding: padding)
-  case "average": return AveragePooling2D(poolSize: pool, strides: strides, padding: padding)
-  case "min": return MinPooling2D(poolSize: pool, strides: strides, padding: padding)
-  case "mixed": return MixedPooling2D(.fixed(lambda), poolSize: pool, strides: strides, padding: padding)
-  case "lp": return LpPooling2D(p: p, poolSize: pool, strides: strides, padding: padding)
-  default: return AvgTopKPooling2D(k: k, poolSize: pool, strides: strides, padding: padding)
-  }
+  return kind.layer(poolSize: (size, size), strides: (step, step), padding: padding, settings)
 }
 
 /// "MaxPooling2D (pool 2x2, strides 2x2, valid)", "GlobalAveragePooling2D", with k, p or λ.

@@ -89,31 +89,36 @@ public enum PoolingChoice: Equatable, Sendable, CustomStringConvertible {
   case lp(p: Float)
   case avgTopK(k: Int)
 
-  public static let names = ["max", "average", "min", "mixed", "lp", "avgtopk"]
+  public static let names = PoolingKind.allCases.map(\.rawValue)
 
   /// The choice named `name` (one of `names`), with k for avgtopk and p for lp.
   public init?(name: String, k: Int = 2, p: Float = 2) {
-    switch name {
-    case "max": self = .max
-    case "average": self = .average
-    case "min": self = .min
-    case "mixed": self = .mixed
-    case "lp": self = .lp(p: p)
-    case "avgtopk": self = .avgTopK(k: k)
-    default: return nil
+    guard let kind = PoolingKind(rawValue: name) else { return nil }
+    switch kind {
+    case .max: self = .max
+    case .average: self = .average
+    case .min: self = .min
+    case .mixed: self = .mixed
+    case .lp: self = .lp(p: p)
+    case .avgTopK: self = .avgTopK(k: k)
+    }
+  }
+
+  /// Its kind and settings in the pooling table.
+  public var kind: (PoolingKind, PoolingKind.Settings) {
+    switch self {
+    case .max: return (.max, .init())
+    case .average: return (.average, .init())
+    case .min: return (.min, .init())
+    case .mixed: return (.mixed, .init())
+    case .lp(let p): return (.lp, .init(p: p))
+    case .avgTopK(let k): return (.avgTopK, .init(k: k))
     }
   }
 
   /// A new 2×2 pooling layer of this kind.
   public func layer() -> any Layer {
-    switch self {
-    case .max: return MaxPooling2D(poolSize: (2, 2))
-    case .average: return AveragePooling2D(poolSize: (2, 2))
-    case .min: return MinPooling2D(poolSize: (2, 2))
-    case .mixed: return MixedPooling2D(.learned(), poolSize: (2, 2))
-    case .lp(let p): return LpPooling2D(p: p, poolSize: (2, 2))
-    case .avgTopK(let k): return AvgTopKPooling2D(k: k, poolSize: (2, 2))
-    }
+    kind.0.layer(kind.1)
   }
 
   /// "max", "lp(p=3)", "avgtopk(k=2)": how checkpoints record it.
