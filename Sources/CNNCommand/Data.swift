@@ -55,26 +55,12 @@ private func parseImageSize(_ text: String) throws -> (height: Int, width: Int) 
   return (h, w)
 }
 
-/// The input shape a checkpoint records ("H,W,C"), checked: sides 1 to 1024, 1 or 3
-/// channels; nil when it records none.
+/// The input shape a checkpoint's run record holds, checked; nil when it records none.
 func recordedInputShape(_ metadata: [String: String], checkpoint: String) throws -> [Int]? {
-  guard let text = metadata["input_shape"] else { return nil }
-  let shape = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) ?? 0 }
-  guard shape.count == 3, (1...1024).contains(shape[0]), (1...1024).contains(shape[1]), shape[2] == 1 || shape[2] == 3
-  else {
-    throw RunError(
-      "checkpoint \(quoted(checkpoint)) records the input shape \(quoted(text)), not H,W,C with sides 1 to 1024 and 1 or 3 channels"
-    )
-  }
-  return shape
+  try RunRecord(metadata: metadata, checkpoint: checkpoint)?.checkedInputShape(checkpoint)
 }
 
-/// The class names a checkpoint records (one per line); nil when it records none.
+/// The class names a checkpoint's run record holds, checked; nil when it records none.
 func recordedClassNames(_ metadata: [String: String], checkpoint: String) throws -> [String]? {
-  guard let text = metadata["class_names"] else { return nil }
-  let names = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-  guard !names.isEmpty, names.count <= 256, !names.contains("") else {
-    throw RunError("checkpoint \(quoted(checkpoint)) records class names that are empty or too many")
-  }
-  return names
+  try RunRecord(metadata: metadata, checkpoint: checkpoint)?.checkedClassNames(checkpoint)
 }

@@ -66,11 +66,32 @@ func runEvaluate(_ raw: [String]) throws -> Int32 {
 func loadCheckpointModel(_ args: Arguments, checkpoint: String, imageShape: [Int], classes: Int) throws -> (
   Sequential, Checkpoint
 ) {
-  // What the checkpoint records of its model fills in what the command line leaves out; a
-  // checkpoint that cannot be read is reported by the load below.
+  // The model is the one the checkpoint's config describes, unless the command line names a
+  // zoo model; a checkpoint that cannot be read is reported by the load below.
   let recorded = (try? SafeTensors.readMetadata(checkpoint)) ?? [:]
-  var modelName = try args.model()
-  if args.string("model") == nil, let name = recorded["model"], Zoo.names.contains(name) { modelName = name }
+  let named = ["model", "pooling", "pooling-k", "pooling-p"].contains { args.string($0) != nil }
+  let model: Sequential
+  if !named, recorded[Sequential.modelConfigKey] != nil {
+    model = try Sequential.restored(from: checkpoint)
+  } else {
+    let (name, pooling) = try zooModel(args, recorded, checkpoint)
+    model = try Zoo.model(name, inputShape: imageShape, classes: classes, pooling: pooling)
+  }
+  model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: !endsInSoftmax(model)))
+  return (model, try model.load(from: checkpoint))
+}
+
+/// The zoo model and pooling the command line names, what it leaves out filled in from the
+/// checkpoint's run record and, for checkpoints written before model configs, its pooling.
+private func zooModel(_ args: Arguments, _ recorded: [String: String], _ checkpoint: String) throws -> (
+  String, PoolingChoice
+) {
+  var name = try args.model()
+  if args.string("model") == nil, let recipe = try RunRecord(metadata: recorded, checkpoint: checkpoint)?.recipe,
+    Zoo.names.contains(recipe)
+  {
+    name = recipe
+  }
   var recordedPooling: PoolingChoice?
   if let text = recorded["pooling"] {
     guard let choice = PoolingChoice(recorded: text) else {
@@ -79,17 +100,7 @@ func loadCheckpointModel(_ args: Arguments, checkpoint: String, imageShape: [Int
     }
     recordedPooling = choice
   }
-  let pooling = try args.pooling(recorded: recordedPooling)
-  let model: Sequential
-  // A model defined in Swift code rather than the zoo is rebuilt from the config it saved.
-  let fromConfig = args.string("model") == nil && recorded["model"] == nil && recorded[Sequential.modelConfigKey] != nil
-  if fromConfig {
-    model = try Sequential.restored(from: checkpoint)
-  } else {
-    model = try Zoo.model(modelName, inputShape: imageShape, classes: classes, pooling: pooling)
-  }
-  model.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy(fromLogits: !endsInSoftmax(model)))
-  return (model, try model.load(from: checkpoint))
+  return (name, try args.pooling(recorded: recordedPooling))
 }
 
 /// Whether a model's outputs are probabilities (it ends in a softmax), so that its loss is

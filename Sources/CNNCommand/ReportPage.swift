@@ -16,13 +16,9 @@ struct ReportPage {
     metadata: [String: String], epochs: [[String: Double]], model: Sequential?, checkpoint: String, metricsPath: String
   ) {
     var rows = [("checkpoint", checkpoint), ("metrics log", metricsPath)]
-    let skipped: Set<String> = [Sequential.modelConfigKey, "metrics", "class_names", "train_fingerprint"]
-    rows += metadata.keys.sorted().filter { !skipped.contains($0) && !$0.hasPrefix("optimizer") }.map {
-      ($0, metadata[$0]!)
-    }
-    if let names = metadata["class_names"] {
-      rows.append(("classes", names.split(separator: "\n").joined(separator: ", ")))
-    }
+    if let epoch = metadata["epoch"] { rows.append(("epochs saved", epoch)) }
+    if let optimizer = metadata["optimizer"] { rows.append(("optimizer", optimizer)) }
+    rows += ((try? RunRecord(metadata: metadata, checkpoint: checkpoint)) ?? nil)?.rows() ?? []
     if !epochs.isEmpty {
       let seconds = epochs.compactMap { $0["seconds"] }.reduce(0, +)
       let rates = epochs.compactMap { $0["images_per_second"] }

@@ -125,17 +125,14 @@ private func train(_ o: TrainOptions, _ job: Job) throws -> Int32 {
   let recipe = o.recipe
   let model = try recipe.makeModel(inputShape: train.imageShape, classes: train.classNames.count, seed: o.seed)
   try job.share(batchSize: o.batchSize, lastBatch: recipe.dropRemainder ? 0 : train.count % o.batchSize)
-  let runInfo: [String: String] = [
-    "model": o.modelName, "seed": String(o.seed), "batch_size": String(o.batchSize),
-    "learning_rate": String(o.learningRate), "train_images": String(train.count),
-    "train_fingerprint": train.fingerprint, "pooling": "\(o.pooling)", "epochs": String(format: "%g", o.epochs),
-    "class_names": train.classNames.joined(separator: "\n"),
-    "input_shape": train.imageShape.map(String.init).joined(separator: ","),
-  ]
+  let record = RunRecord(
+    recipe: o.modelName, seed: o.seed, batchSize: o.batchSize, learningRate: o.learningRate, epochs: o.epochs,
+    trainImages: train.count, trainFingerprint: train.fingerprint, classNames: train.classNames,
+    inputShape: train.imageShape)
   let callbacks = recipe.callbacks(for: model)
   var initialEpoch = 0
   if o.resume {
-    initialEpoch = try resume(model, o, runInfo: runInfo, callbacks: callbacks, repairsLog: job.leads)
+    initialEpoch = try resume(model, o, record: record, callbacks: callbacks, repairsLog: job.leads)
     if initialEpoch >= o.wholeEpochs {
       print("Nothing to do: the checkpoint already finished \(initialEpoch) of \(o.wholeEpochs) epochs")
       return 0
@@ -150,7 +147,7 @@ private func train(_ o: TrainOptions, _ job: Job) throws -> Int32 {
   let saving: [any Callback] =
     job.leads
     ? [
-      ModelCheckpoint(path: o.checkpoint) { runInfo.merging(["metrics": try metricsLine($0)]) { $1 } },
+      ModelCheckpoint(path: o.checkpoint) { try record.metadata().merging(["metrics": try metricsLine($0)]) { $1 } },
       MetricsLogWriter(path: o.metricsPath, continuing: o.resume),
     ] : []
   let results = try recipe.train(
@@ -178,36 +175,56 @@ private func train(_ o: TrainOptions, _ job: Job) throws -> Int32 {
 /// Loads the checkpoint to resume from and checks that this run continues it exactly: same
 /// model, seed, batch size and training data. Returns the last finished epoch.
 func resume(
-  _ model: Sequential, _ o: TrainOptions, runInfo: [String: String], callbacks: [any Callback], repairsLog: Bool
+  _ model: Sequential, _ o: TrainOptions, record: RunRecord, callbacks: [any Callback], repairsLog: Bool
 ) throws -> Int {
   if case .unreachable(let why, _) = pathKind(o.checkpoint) {
     throw UsageError("--resume: no checkpoint to resume from: \(quoted(o.checkpoint)) \(why)")
   }
   // The run's settings are compared first: a checkpoint of another model would not load.
-  // Checkpoints written before the pooling was recorded used max pooling.
-  let recorded = try SafeTensors.readMetadata(o.checkpoint).merging(["pooling": "max"]) { old, _ in old }
-  // A schedule spans the run's epochs: resuming it needs the same count (checked when recorded).
-  var keys = ["model", "seed", "batch_size", "train_images", "pooling"]
-  if o.recipe.schedule != .constant && recorded["epochs"] != nil { keys.append("epochs") }
-  for key in keys where recorded[key] != runInfo[key] {
-    throw UsageError(
-      "--resume: the checkpoint was trained with \(key) \(recorded[key] ?? "unknown"), this run has \(runInfo[key]!); an exact resume needs the same"
-    )
+  let metadata = try SafeTensors.readMetadata(o.checkpoint)
+  guard let recorded = try RunRecord(metadata: metadata, checkpoint: o.checkpoint) else {
+    throw UsageError("--resume: \(quoted(o.checkpoint)) records no run of cnn train to continue")
   }
-  switch recorded["train_fingerprint"] {
+  // A schedule spans the run's epochs: resuming it needs the same count (checked when recorded).
+  let spans = o.recipe.schedule != .constant && recorded.epochs != nil
+  let settings: [(String, String, String)] =
+    [
+      ("model", recorded.recipe, record.recipe), ("seed", "\(recorded.seed)", "\(record.seed)"),
+      ("batch size", "\(recorded.batchSize)", "\(record.batchSize)"),
+      ("training images", "\(recorded.trainImages)", "\(record.trainImages)"),
+    ] + (spans ? [("epochs", "\(recorded.epochs!)", "\(record.epochs!)")] : [])
+  for (name, was, now) in settings where was != now {
+    throw UsageError(
+      "--resume: the checkpoint was trained with \(name) \(was), this run has \(now); an exact resume needs the same")
+  }
+  switch recorded.trainFingerprint {
   case nil:
     printToStandardError(
       "warning: the checkpoint does not record its training data; cannot check that --data is the same")
-  case let f? where f != runInfo["train_fingerprint"]:
+  case let f? where f != record.trainFingerprint:
     throw UsageError(
-      "--resume: the checkpoint was trained on other images (data fingerprint \(f), this data \(runInfo["train_fingerprint"]!)); an exact resume needs the same data"
+      "--resume: the checkpoint was trained on other images (data fingerprint \(f), this data \(record.trainFingerprint ?? "")); an exact resume needs the same data"
     )
   default: break
   }
+  try checkSameModel(model, metadata, o.checkpoint)
   let saved = try model.load(from: o.checkpoint, restoreOptimizer: true, callbacks: callbacks)
   if repairsLog { try repairLog(o.metricsPath, upTo: saved.epoch, savedLine: saved.metadata["metrics"]) }
   print("Resuming from \(quoted(o.checkpoint)) after epoch \(saved.epoch)")
   return saved.epoch
+}
+
+/// A resumed run's model must be the one the checkpoint's config describes, layer by layer.
+private func checkSameModel(_ model: Sequential, _ metadata: [String: String], _ checkpoint: String) throws {
+  guard let json = metadata[Sequential.modelConfigKey] else { return }
+  let saved = try Sequential(config: try JSONDecoder().decode(LayerConfig.self, from: Data(json.utf8)))
+  let (was, now) = (try saved.config()?.layers ?? [], try model.config()?.layers ?? [])
+  guard was != now else { return }
+  let i = Array(zip(was, now)).firstIndex { $0 != $1 } ?? min(was.count, now.count)
+  let describe = { (layers: [LayerConfig]) in i < layers.count ? "\(layers[i].type) \(layers[i].options)" : "nothing" }
+  throw UsageError(
+    "--resume: the checkpoint's model differs from this run's at layer \(i): it has \(describe(was)), this run \(describe(now)); an exact resume needs the same model"
+  )
 }
 
 func checkpointStem(_ path: String) -> String {

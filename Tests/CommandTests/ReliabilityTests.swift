@@ -170,9 +170,11 @@ final class ReliabilityTests: XCTestCase {
     XCTAssertEqual(
       try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/link.safetensors"), "real/m.safetensors")
     XCTAssertNoThrow(try SafeTensors.read(dir + "/real/m.safetensors"))
-    // An unknown pooling record is a bad checkpoint, not max pooling.
+    // In a checkpoint from before model configs, an unknown pooling record is a bad
+    // checkpoint, not max pooling.
     var (tensors, meta) = try SafeTensors.read(dir + "/real/m.safetensors")
     meta["pooling"] = "average(k=3)"
+    meta[Sequential.modelConfigKey] = nil
     try SafeTensors.write(tensors, metadata: meta, to: dir + "/odd.safetensors")
     tensors = [:]
     let odd = try cnn(["evaluate", "--data", dir, "--checkpoint", dir + "/odd.safetensors"])
