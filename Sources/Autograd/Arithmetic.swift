@@ -44,7 +44,7 @@ private func elementwise(
   _ name: String, _ a: Variable, _ b: Variable, _ f: (Float, Float) -> Float,
   _ df: @escaping (Float, Float, Float) -> (Float, Float)
 ) throws -> Variable {
-  guard a.shape == b.shape else { throw ShapeError("\(name): shapes \(a.shape) and \(b.shape) differ") }
+  guard a.shape == b.shape else { throw TensorError("\(name): shapes \(a.shape) and \(b.shape) differ") }
   let y = Tensor(uninitialized: a.shape)
   for i in 0..<y.count { y.data[i] = f(a.value.data[i], b.value.data[i]) }
   return makeOutput(name, y, inputs: [a, b]) { g in
@@ -60,7 +60,7 @@ private func elementwise(
 /// The matrix product a·b of a [m, k] and b [k, n]. Backward: da = g·bᵀ, db = aᵀ·g.
 public func matmul(_ a: Variable, _ b: Variable) throws -> Variable {
   guard a.shape.count == 2, b.shape.count == 2, a.shape[1] == b.shape[0] else {
-    throw ShapeError("matmul: shapes \(a.shape) and \(b.shape) do not multiply")
+    throw TensorError("matmul: shapes \(a.shape) and \(b.shape) do not multiply")
   }
   let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
   let y = Tensor(uninitialized: [m, n])

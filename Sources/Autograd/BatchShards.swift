@@ -97,7 +97,7 @@ public struct BatchShards: Sendable {
     guard let shards = x.tape?.shards else { return whole(n) }
     if shards.localSize == n { return shards }
     if shards.group != nil {
-      throw ShapeError("a sum over a batch of \(n) examples, where this process holds \(shards.localSize)")
+      throw TensorError("a sum over a batch of \(n) examples, where this process holds \(shards.localSize)")
     }
     return whole(n)
   }

@@ -44,7 +44,7 @@ package func conv2dMaxPool(
   padding: Padding = .valid, activation: Activation = .linear, algorithm: ConvolutionAlgorithm? = nil
 ) throws -> Variable {
   guard kernel.shape.count == 4, canFuseMaxPool(filters: kernel.shape[3], activation: activation) else {
-    throw ShapeError(
+    throw TensorError(
       "conv2dMaxPool needs filters in multiples of 8 and a linear or ReLU activation, got kernel \(kernel.shape) and \(activation)"
     )
   }
@@ -56,13 +56,13 @@ private func convolution(
   _ activation: Activation, poolAfter: Bool, algorithm: ConvolutionAlgorithm?
 ) throws -> Variable {
   let ks = kernel.shape
-  guard x.shape.count == 4 else { throw ShapeError("conv2d expects an NHWC input, got shape \(x.shape)") }
+  guard x.shape.count == 4 else { throw TensorError("conv2d expects an NHWC input, got shape \(x.shape)") }
   guard ks.count == 4, ks[2] == x.shape[3] else {
-    throw ShapeError("conv2d kernel of shape \(ks) does not match input channels in \(x.shape)")
+    throw TensorError("conv2d kernel of shape \(ks) does not match input channels in \(x.shape)")
   }
   let filters = ks[3]
   if let bias, bias.shape != [filters] {
-    throw ShapeError("conv2d bias of shape \(bias.shape), expected [\(filters)]")
+    throw TensorError("conv2d bias of shape \(bias.shape), expected [\(filters)]")
   }
   let g = try WindowGeometry(
     batch: x.shape[0], height: x.shape[1], width: x.shape[2], channels: x.shape[3],

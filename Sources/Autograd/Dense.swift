@@ -8,13 +8,13 @@ public func dense(
   _ x: Variable, kernel: Variable, bias: Variable?, activation: Activation = .linear
 ) throws -> Variable {
   guard x.shape.count == 2, kernel.shape.count == 2, kernel.shape[0] == x.shape[1] else {
-    throw ShapeError("dense: input of shape \(x.shape) does not fit a kernel of shape \(kernel.shape)")
+    throw TensorError("dense: input of shape \(x.shape) does not fit a kernel of shape \(kernel.shape)")
   }
   let rows = x.shape[0]
   let inputs = x.shape[1]
   let units = kernel.shape[1]
   if let bias, bias.shape != [units] {
-    throw ShapeError("dense bias of shape \(bias.shape), expected [\(units)]")
+    throw TensorError("dense bias of shape \(bias.shape), expected [\(units)]")
   }
   let y = Tensor(uninitialized: [rows, units])
   gemm(

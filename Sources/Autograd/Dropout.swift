@@ -4,7 +4,7 @@ import Tensors
 /// or set to 0; the gradient passes through the kept values, scaled the same. The draws are
 /// `randomUnit(seed, image, index)` (see Draws.swift): reproducible and resumable.
 public func dropout(_ x: Variable, rate: Float, seed: UInt64) throws -> Variable {
-  guard rate >= 0, rate < 1 else { throw ShapeError("dropout rate must lie in [0, 1), got \(rate)") }
+  guard rate >= 0, rate < 1 else { throw TensorError("dropout rate must lie in [0, 1), got \(rate)") }
   guard rate > 0, x.value.count > 0 else { return x }
   let images = x.shape.first ?? 1
   let size = x.value.count / Swift.max(images, 1)

@@ -95,13 +95,13 @@ private func target(_ j: Int, label: Int, _ epsilon: Float, _ classes: Int) -> F
 }
 
 private func checkLabels(_ x: Variable, _ labels: [Int]) throws -> (Int, Int) {
-  guard x.shape.count == 2 else { throw ShapeError("the loss expects [batch, classes], got \(x.shape)") }
+  guard x.shape.count == 2 else { throw TensorError("the loss expects [batch, classes], got \(x.shape)") }
   let (rows, classes) = (x.shape[0], x.shape[1])
   guard labels.count == rows, rows > 0 else {
-    throw ShapeError("\(labels.count) labels for a batch of \(rows)")
+    throw TensorError("\(labels.count) labels for a batch of \(rows)")
   }
   for (i, l) in labels.enumerated() where l < 0 || l >= classes {
-    throw ShapeError("label \(l) at position \(i) is outside 0..<\(classes)")
+    throw TensorError("label \(l) at position \(i) is outside 0..<\(classes)")
   }
   return (rows, classes)
 }

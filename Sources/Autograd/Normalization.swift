@@ -31,10 +31,10 @@ public func batchNormalization(
   statistics: BatchStatistics? = nil, measured: ((BatchStatistics) -> Void)? = nil
 ) throws -> Variable {
   guard let c = x.shape.last, c > 0, x.value.count > 0 else {
-    throw ShapeError("batch normalisation needs a non-empty input with channels last, got \(x.shape)")
+    throw TensorError("batch normalisation needs a non-empty input with channels last, got \(x.shape)")
   }
   for p in [gamma, beta].compactMap({ $0 }) where p.shape != [c] {
-    throw ShapeError("batch normalisation: gamma and beta need shape [\(c)], got \(p.shape)")
+    throw TensorError("batch normalisation: gamma and beta need shape [\(c)], got \(p.shape)")
   }
   let rows = x.value.count / c
   let shards = try BatchShards.of(x)
@@ -154,7 +154,7 @@ private func columnSums(_ dy: Tensor, times xhat: Tensor, _ shardRows: [Range<In
 /// y = x · scale + shift per channel (the last axis), constants; dx = dy · scale.
 public func channelAffine(_ x: Variable, scale: [Float], shift: [Float]) throws -> Variable {
   guard let c = x.shape.last, c == scale.count, c == shift.count else {
-    throw ShapeError("a per-channel affine map of \(scale.count) channels cannot take an input of shape \(x.shape)")
+    throw TensorError("a per-channel affine map of \(scale.count) channels cannot take an input of shape \(x.shape)")
   }
   let y = Tensor(uninitialized: x.shape)
   let (xp, yp, rows) = (x.value.data, y.data, x.value.count / Swift.max(c, 1))

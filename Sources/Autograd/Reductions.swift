@@ -4,7 +4,7 @@ import Tensors
 /// the building block of weighted objectives.
 public func weightedSum(_ x: Variable, weights: Tensor) throws -> Variable {
   guard x.shape == weights.shape else {
-    throw ShapeError("weightedSum: weights of shape \(weights.shape) for a tensor of shape \(x.shape)")
+    throw TensorError("weightedSum: weights of shape \(weights.shape) for a tensor of shape \(x.shape)")
   }
   var s = 0.0
   for i in 0..<x.value.count { s += Double(x.value.data[i]) * Double(weights.data[i]) }

@@ -49,7 +49,7 @@ public final class Tape {
   /// tape is emptied.
   public func backward(_ loss: Variable) throws {
     guard loss.value.count == 1 else {
-      throw ShapeError("backward needs a scalar loss, got shape \(loss.shape)")
+      throw TensorError("backward needs a scalar loss, got shape \(loss.shape)")
     }
     loss.grad = Tensor(shape: loss.shape, repeating: 1)
     for record in records.reversed() {
@@ -59,7 +59,7 @@ public final class Tape {
       for (input, gi) in zip(record.inputs, grads) {
         guard input.requiresGrad, let gi else { continue }
         guard gi.shape == input.shape else {
-          throw ShapeError(
+          throw TensorError(
             "\(record.name): gradient of shape \(gi.shape) for an input of shape \(input.shape)")
         }
         if let existing = input.grad {

@@ -33,7 +33,7 @@ func runExport(_ raw: [String]) throws -> Int32 {
   let output = args.string("output") ?? "model.onnx"
   do {
     try checkWritable(output, what: "the ONNX file", regularFile: true)
-  } catch let error as FileError {
+  } catch let error as TensorError {
     throw UsageError(error.message)
   }
   let recorded = (try? SafeTensors.readMetadata(checkpoint)) ?? [:]

@@ -14,7 +14,7 @@ import Tensors
 func startLog(_ path: String) throws {
   do {
     close(try openForWriting(path, flags: O_CREAT | O_TRUNC, what: "the metrics log"))
-  } catch let error as FileError {
+  } catch let error as TensorError {
     throw RunError(error.message)
   }
 }

@@ -84,7 +84,7 @@ func poolInput(_ args: Arguments) throws -> [[Float]] {
     let bytes: [UInt8]
     do {
       bytes = try readFile(path, what: "matrix file", limit: 64 << 20)
-    } catch let e as FileError {
+    } catch let e as TensorError {
       throw RunError(e.message)
     }
     do {

@@ -65,7 +65,7 @@ func runReport(_ raw: [String]) throws -> Int32 {
   let html = page.html(seconds: Date().timeIntervalSince(start))
   do {
     try writeAtomically([UInt8](html.utf8), to: output, what: "the report")
-  } catch let e as FileError {
+  } catch let e as TensorError {
     throw RunError(e.message)
   }
   print(

@@ -116,7 +116,7 @@ private func train(_ o: TrainOptions, _ job: Job) throws -> Int32 {
   do {
     try checkWritable(o.checkpoint, what: "the checkpoint", regularFile: true)
     try checkWritable(o.metricsPath, what: "the metrics log")
-  } catch let e as FileError {
+  } catch let e as TensorError {
     throw UsageError(e.message)
   }
   if job.leads { removeStaleTemporaries(of: o.checkpoint) }

@@ -36,7 +36,7 @@ public enum CIFAR10 {
       let data: [UInt8]
       do {
         data = try readFile(path, what: "CIFAR-10 file", limit: 1 << 30)
-      } catch let e as FileError {
+      } catch let e as TensorError {
         throw DatasetError(e.message)
       }
       let wanted = limit.map { $0 - labels.count }
@@ -90,7 +90,7 @@ public enum CIFAR10 {
     let text: String
     do {
       text = String(decoding: try readFile(path, what: "the class-name file", limit: 1 << 20), as: UTF8.self)
-    } catch let e as FileError {
+    } catch let e as TensorError {
       throw DatasetError(e.message)
     }
     let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }

@@ -16,12 +16,6 @@ public enum SafeTensors {
   /// Largest header accepted (bytes).
   public static let maxHeaderLength = 100_000_000
 
-  public struct FormatError: Error, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-  }
-
   /// Encodes tensors (sorted by name) and string metadata.
   public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:]) -> [UInt8] {
     let names = tensors.keys.sorted()
@@ -88,12 +82,12 @@ public enum SafeTensors {
   /// and where the data begins.
   static func header(_ bytes: [UInt8]) throws -> (object: [String: Any], headerEnd: Int) {
     guard bytes.count >= 8 else {
-      throw FormatError("file of \(bytes.count) bytes is too short for a safetensors header")
+      throw ModelError("file of \(bytes.count) bytes is too short for a safetensors header")
     }
     var n: UInt64 = 0
     for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
     guard n <= UInt64(maxHeaderLength), Int(n) <= bytes.count - 8 else {
-      throw FormatError(
+      throw ModelError(
         "header length \(n) is larger than the file (\(bytes.count) bytes) allows: truncated or not safetensors")
     }
     let headerEnd = 8 + Int(n)
@@ -101,9 +95,9 @@ public enum SafeTensors {
     do {
       json = try JSONSerialization.jsonObject(with: Data(bytes[8..<headerEnd]))
     } catch {
-      throw FormatError("header is not valid JSON")
+      throw ModelError("header is not valid JSON")
     }
-    guard let object = json as? [String: Any] else { throw FormatError("header is not a JSON object") }
+    guard let object = json as? [String: Any] else { throw ModelError("header is not a JSON object") }
     return (object, headerEnd)
   }
 
@@ -111,9 +105,9 @@ public enum SafeTensors {
   static func metadata(in object: [String: Any]) throws -> [String: String] {
     var metadata: [String: String] = [:]
     guard let value = object["__metadata__"] else { return metadata }
-    guard let m = value as? [String: Any] else { throw FormatError("__metadata__ is not an object") }
+    guard let m = value as? [String: Any] else { throw ModelError("__metadata__ is not an object") }
     for (k, v) in m {
-      guard let s = v as? String else { throw FormatError("metadata value for \(k) is not a string") }
+      guard let s = v as? String else { throw ModelError("metadata value for \(k) is not a string") }
       metadata[k] = s
     }
     return metadata
@@ -128,10 +122,10 @@ public enum SafeTensors {
       if head.count == 8 { for i in 0..<8 { n |= Int(head[i]) << (8 * i) } }
       let bytes = try readFile(path, what: "checkpoint", prefix: 8 + Swift.min(Swift.max(n, 0), maxHeaderLength))
       return try metadata(in: header(bytes).object)
-    } catch let e as FileError {
-      throw FormatError(e.message)
-    } catch let e as FormatError {
-      throw FormatError("checkpoint \(quoted(path)): \(e.message)")
+    } catch let e as TensorError {
+      throw ModelError(e.message)
+    } catch let e as ModelError {
+      throw ModelError("checkpoint \(quoted(path)): \(e.message)")
     }
   }
 
@@ -145,25 +139,25 @@ public enum SafeTensors {
   }
 
   static func entry(_ name: String, _ value: Any, dataLength: Int) throws -> Entry {
-    guard let entry = value as? [String: Any] else { throw FormatError("entry \(name) is not an object") }
-    guard let dtype = entry["dtype"] as? String else { throw FormatError("entry \(name) has no dtype") }
-    guard dtype == "F32" else { throw FormatError("tensor \(name) has dtype \(dtype); only F32 is supported") }
+    guard let entry = value as? [String: Any] else { throw ModelError("entry \(name) is not an object") }
+    guard let dtype = entry["dtype"] as? String else { throw ModelError("entry \(name) has no dtype") }
+    guard dtype == "F32" else { throw ModelError("tensor \(name) has dtype \(dtype); only F32 is supported") }
     guard let shapeValues = entry["shape"] as? [Any], let shape = integers(shapeValues), shape.allSatisfy({ $0 >= 0 })
-    else { throw FormatError("tensor \(name) has no valid shape") }
+    else { throw ModelError("tensor \(name) has no valid shape") }
     guard let offsetValues = entry["data_offsets"] as? [Any], let offsets = integers(offsetValues), offsets.count == 2
-    else { throw FormatError("tensor \(name) has no valid data_offsets") }
+    else { throw ModelError("tensor \(name) has no valid data_offsets") }
     let (begin, end) = (offsets[0], offsets[1])
     guard begin >= 0, begin <= end, end <= dataLength else {
-      throw FormatError("tensor \(name) spans bytes \(begin)..<\(end), outside the \(dataLength) data bytes")
+      throw ModelError("tensor \(name) spans bytes \(begin)..<\(end), outside the \(dataLength) data bytes")
     }
     var count = 1
     for d in shape {
       let (p, overflow) = count.multipliedReportingOverflow(by: d)
-      guard !overflow, p <= dataLength else { throw FormatError("tensor \(name) has an impossible shape \(shape)") }
+      guard !overflow, p <= dataLength else { throw ModelError("tensor \(name) has an impossible shape \(shape)") }
       count = p
     }
     guard count * 4 == end - begin else {
-      throw FormatError("tensor \(name) of shape \(shape) needs \(count * 4) bytes, its offsets span \(end - begin)")
+      throw ModelError("tensor \(name) of shape \(shape) needs \(count * 4) bytes, its offsets span \(end - begin)")
     }
     return Entry(name: name, shape: shape, begin: begin, end: end)
   }
@@ -174,8 +168,8 @@ public enum SafeTensors {
     let bytes = encode(tensors, metadata: metadata)
     do {
       try writeAtomically(bytes, to: path, what: "checkpoint")
-    } catch let e as FileError {
-      throw FormatError(e.message)
+    } catch let e as TensorError {
+      throw ModelError(e.message)
     }
   }
 
@@ -183,13 +177,13 @@ public enum SafeTensors {
     let bytes: [UInt8]
     do {
       bytes = try readFile(path, what: "checkpoint", limit: 1 << 30)
-    } catch let e as FileError {
-      throw FormatError(e.message)
+    } catch let e as TensorError {
+      throw ModelError(e.message)
     }
     do {
       return try decode(bytes)
-    } catch let e as FormatError {
-      throw FormatError("checkpoint \(quoted(path)): \(e.message)")
+    } catch let e as ModelError {
+      throw ModelError("checkpoint \(quoted(path)): \(e.message)")
     }
   }
 
@@ -200,17 +194,17 @@ public enum SafeTensors {
     var previous: String?
     for s in spans.sorted(by: { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }) {
       if s.begin < position {
-        throw FormatError(
+        throw ModelError(
           "tensor \(s.name) spans bytes \(s.begin)..<\(s.end), overlapping \(previous ?? "another tensor")")
       }
       if s.begin > position {
-        throw FormatError("bytes \(position)..<\(s.begin) belong to no tensor (before \(s.name))")
+        throw ModelError("bytes \(position)..<\(s.begin) belong to no tensor (before \(s.name))")
       }
       position = s.end
       previous = s.name
     }
     if position != dataLength {
-      throw FormatError("bytes \(position)..<\(dataLength) at the end belong to no tensor")
+      throw ModelError("bytes \(position)..<\(dataLength) at the end belong to no tensor")
     }
   }
 

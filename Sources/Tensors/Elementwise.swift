@@ -96,7 +96,7 @@ extension Tensor {
   /// self += other, elementwise; throws when shapes differ.
   public func add(_ other: Tensor) throws {
     guard shape == other.shape else {
-      throw ShapeError("cannot add a tensor of shape \(other.shape) to one of shape \(shape)")
+      throw TensorError("cannot add a tensor of shape \(other.shape) to one of shape \(shape)")
     }
     addInPlace(data, other.data, count)
   }

@@ -6,15 +6,6 @@ import Foundation
   import Darwin
 #endif
 
-/// File access for every reader and writer of the package: paths quoted the same way in every
-/// message, and failures described from the system's own reason (errno), never as a raw
-/// Foundation error.
-package struct FileError: Error, CustomStringConvertible {
-  package let message: String
-  package init(_ message: String) { self.message = message }
-  package var description: String { message }
-}
-
 /// A path (or any value a user gave) as messages show it: in single quotes, with control
 /// characters, quotes and backslashes escaped, so that a name holding a newline still gives a
 /// one-line message; past 300 characters it is cut short with "…".
@@ -88,23 +79,23 @@ private func kindName(_ mode: mode_t) -> String {
 /// refused at once: the open never waits for a pipe's writer, and the kind is checked on the
 /// opened file, so a file swapped for a pipe after a check cannot block a read either.
 package func openRegularFile(_ path: String, what: String) throws -> Int32 {
-  if case .unreachable(let why, _) = pathKind(path) { throw FileError("\(what) \(quoted(path)) \(why)") }
+  if case .unreachable(let why, _) = pathKind(path) { throw TensorError("\(what) \(quoted(path)) \(why)") }
   var before = stat()
   if stat(path, &before) == 0 && before.st_mode & S_IFMT != S_IFREG {
-    throw FileError("\(what) \(quoted(path)) is \(kindName(before.st_mode)), not a regular file")
+    throw TensorError("\(what) \(quoted(path)) is \(kindName(before.st_mode)), not a regular file")
   }
   let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-  guard fd >= 0 else { throw FileError("\(what) \(quoted(path)) \(reason(errno))") }
+  guard fd >= 0 else { throw TensorError("\(what) \(quoted(path)) \(reason(errno))") }
   var st = stat()
   guard fstat(fd, &st) == 0 else {
     let code = errno
     close(fd)
-    throw FileError("\(what) \(quoted(path)) \(reason(code))")
+    throw TensorError("\(what) \(quoted(path)) \(reason(code))")
   }
   guard st.st_mode & S_IFMT == S_IFREG else {
     close(fd)
     let kind = kindName(st.st_mode)
-    throw FileError("\(what) \(quoted(path)) is \(kind), not a regular file")
+    throw TensorError("\(what) \(quoted(path)) is \(kind), not a regular file")
   }
   _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
   return fd
@@ -120,7 +111,7 @@ package func readSome(
     let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, count) }
     if n >= 0 { return n }
     if errno != EINTR {
-      throw FileError("cannot read \(what) \(quoted(path)): \(String(cString: strerror(errno)))")
+      throw TensorError("cannot read \(what) \(quoted(path)): \(String(cString: strerror(errno)))")
     }
   }
 }
@@ -139,7 +130,7 @@ package func readFile(_ path: String, what: String, limit: Int = 1 << 34, prefix
     let n = try readSome(fd, into: &chunk, count: wanted, what: what, path: path)
     if n == 0 { return bytes }
     guard bytes.count + n <= limit else {
-      throw FileError("\(what) \(quoted(path)) is larger than the \(limit >> 20) MB this reader accepts")
+      throw TensorError("\(what) \(quoted(path)) is larger than the \(limit >> 20) MB this reader accepts")
     }
     bytes.append(contentsOf: chunk[0..<n])
   }
@@ -156,7 +147,7 @@ package func openForWriting(_ path: String, flags: Int32, what: String) throws -
     let why =
       code != ENXIO
       ? String(cString: strerror(code)) : socket ? "it is a socket" : "it is a named pipe that no process reads"
-    throw FileError("cannot write \(what) \(quoted(path)): \(why)")
+    throw TensorError("cannot write \(what) \(quoted(path)): \(why)")
   }
   _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
   return fd
@@ -182,29 +173,29 @@ package func makeDirectories(_ path: String) throws {
   guard !path.isEmpty else { return }
   switch pathKind(path) {
   case .directory: return
-  case .file, .other: throw FileError("cannot create the folder \(quoted(path)): a file of that name exists")
+  case .file, .other: throw TensorError("cannot create the folder \(quoted(path)): a file of that name exists")
   case .unreachable(_, let missing) where missing:
     let parent = (path as NSString).deletingLastPathComponent
     if !parent.isEmpty && parent != path { try makeDirectories(parent) }
     if mkdir(path, 0o755) != 0 && errno != EEXIST {
-      throw FileError("cannot create the folder \(quoted(path)): \(String(cString: strerror(errno)))")
+      throw TensorError("cannot create the folder \(quoted(path)): \(String(cString: strerror(errno)))")
     }
-  case .unreachable(let why, _): throw FileError("the folder \(quoted(path)) \(why)")
+  case .unreachable(let why, _): throw TensorError("the folder \(quoted(path)) \(why)")
   }
 }
 
 /// Checks that a file can be written at `path` before any long work: not empty, not a
 /// directory, its folder created if missing and writable (a probe file is made and removed).
 package func checkWritable(_ path: String, what: String, regularFile: Bool = false) throws {
-  guard !path.isEmpty else { throw FileError("\(what) is an empty path") }
-  if pathKind(path) == .directory { throw FileError("\(what) \(quoted(path)) is a directory; give a file path") }
+  guard !path.isEmpty else { throw TensorError("\(what) is an empty path") }
+  if pathKind(path) == .directory { throw TensorError("\(what) \(quoted(path)) is a directory; give a file path") }
   // A loop of symbolic links is never written through (a save would replace one of its links).
   if case .unreachable(let why, false) = pathKind(path), why == reason(ELOOP) {
-    throw FileError("\(what) \(quoted(path)) \(why)")
+    throw TensorError("\(what) \(quoted(path)) \(why)")
   }
   if pathKind(path) == .other {
     if regularFile {
-      throw FileError("\(what) \(quoted(path)) is not a regular file (a device or a pipe); give a file path")
+      throw TensorError("\(what) \(quoted(path)) is not a regular file (a device or a pipe); give a file path")
     }
     close(try openForWriting(path, flags: 0, what: what))
     return
@@ -214,7 +205,7 @@ package func checkWritable(_ path: String, what: String, regularFile: Bool = fal
   let probe = "\(path).probe-\(getpid())"
   let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o644)
   guard fd >= 0 else {
-    throw FileError(
+    throw TensorError(
       "cannot write \(what) \(quoted(path)): \(String(cString: strerror(errno))) in the folder \(quoted(folder.isEmpty ? "." : folder))"
     )
   }
@@ -248,14 +239,14 @@ package func writeAtomically(_ bytes: [UInt8], to link: String, what: String) th
       $0.hasPrefix("/") ? $0 : ((link as NSString).deletingLastPathComponent as NSString).appendingPathComponent($0)
     } ?? link
   guard pathKind(path) != .other else {
-    throw FileError("cannot write \(what) \(quoted(link)): it is not a regular file (a device or a pipe)")
+    throw TensorError("cannot write \(what) \(quoted(link)): it is not a regular file (a device or a pipe)")
   }
   removeStaleTemporaries(of: path)
   let dir = (path as NSString).deletingLastPathComponent
   let tmp = "\(path).tmp-\(getpid())"
   let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
   guard fd >= 0 else {
-    throw FileError("cannot write \(what) \(quoted(path)): \(String(cString: strerror(errno)))")
+    throw TensorError("cannot write \(what) \(quoted(path)): \(String(cString: strerror(errno)))")
   }
   var code = bytes.withUnsafeBytes { writeAll(fd, $0) }
   if code == 0 && fsync(fd) != 0 { code = errno }
@@ -263,7 +254,7 @@ package func writeAtomically(_ bytes: [UInt8], to link: String, what: String) th
   if code == 0 && rename(tmp, path) != 0 { code = errno }
   guard code == 0 else {
     unlink(tmp)
-    throw FileError("cannot write \(what) \(quoted(path)): \(String(cString: strerror(code)))")
+    throw TensorError("cannot write \(what) \(quoted(path)): \(String(cString: strerror(code)))")
   }
   let dfd = open(dir.isEmpty ? "." : dir, O_RDONLY)
   if dfd >= 0 {
@@ -278,5 +269,5 @@ package func appendToFile(_ bytes: [UInt8], path: String, what: String) throws {
   var code = bytes.withUnsafeBytes { writeAll(fd, $0) }
   if code == 0 && fsync(fd) != 0 && errno != EINVAL && errno != EROFS { code = errno }
   close(fd)
-  guard code == 0 else { throw FileError("cannot write \(what) \(quoted(path)): \(String(cString: strerror(code)))") }
+  guard code == 0 else { throw TensorError("cannot write \(what) \(quoted(path)): \(String(cString: strerror(code)))") }
 }

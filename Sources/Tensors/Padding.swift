@@ -40,7 +40,7 @@ package struct WindowGeometry: Equatable, Sendable {
       let oh = padding.outputSize(input: height, window: window.0, stride: strides.0),
       let ow = padding.outputSize(input: width, window: window.1, stride: strides.1)
     else {
-      throw ShapeError(
+      throw TensorError(
         "window \(window.0)x\(window.1) with strides \(strides.0)x\(strides.1) and \(padding) padding does not fit an input of \(height)x\(width)"
       )
     }

@@ -72,8 +72,9 @@ package enum StoragePool {
   }
 }
 
-/// Errors about shapes and values, thrown instead of trapping.
-public struct ShapeError: Error, CustomStringConvertible {
+/// The errors of the tensors module, thrown instead of trapping: shapes and values that do
+/// not fit, files that cannot be read or written.
+public struct TensorError: Error, CustomStringConvertible {
   public let message: String
   public init(_ message: String) { self.message = message }
   public var description: String { message }
@@ -110,7 +111,7 @@ public final class Tensor: @unchecked Sendable {
   public init(shape: [Int], values: [Float]) throws {
     let count = try Tensor.checkedCount(shape)
     guard count == values.count else {
-      throw ShapeError("shape \(shape) holds \(count) values, but \(values.count) were given")
+      throw TensorError("shape \(shape) holds \(count) values, but \(values.count) were given")
     }
     self.shape = shape
     storage = TensorStorage(count: count, zeroed: false)
@@ -137,7 +138,7 @@ public final class Tensor: @unchecked Sendable {
   /// A view of the same storage with another shape of the same element count.
   public func reshaped(to newShape: [Int]) throws -> Tensor {
     guard try Tensor.checkedCount(newShape) == count else {
-      throw ShapeError("cannot reshape \(shape) (\(count) values) to \(newShape)")
+      throw TensorError("cannot reshape \(shape) (\(count) values) to \(newShape)")
     }
     return Tensor(shape: newShape, storage: storage)
   }
@@ -151,7 +152,7 @@ public final class Tensor: @unchecked Sendable {
 
   /// The element count of a shape given by a caller: throws on a negative dimension.
   public static func checkedCount(_ shape: [Int]) throws -> Int {
-    guard shape.allSatisfy({ $0 >= 0 }) else { throw ShapeError("negative dimension in shape \(shape)") }
+    guard shape.allSatisfy({ $0 >= 0 }) else { throw TensorError("negative dimension in shape \(shape)") }
     return elementCount(shape)
   }
 

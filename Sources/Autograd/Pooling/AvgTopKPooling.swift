@@ -11,7 +11,7 @@ import Tensors
 public func avgTopKPool2d(_ x: Variable, k: Int, pool: (Int, Int), strides: (Int, Int), padding: Padding) throws
   -> Variable
 {
-  guard k >= 1 else { throw ShapeError("avg-top-k pooling needs k >= 1, got \(k)") }
+  guard k >= 1 else { throw TensorError("avg-top-k pooling needs k >= 1, got \(k)") }
   let g = try poolGeometry(x, pool, strides, padding)
   return weightedPoolOp("avg_top_k_pooling2d", x, g) { x, y, weights in
     if isTiled2x2(g) && k <= 4 {

@@ -5,7 +5,7 @@ import Tensors
 
 /// Global max pooling: [N, H, W, C] -> [N, C].
 public func globalMaxPool2d(_ x: Variable) throws -> Variable {
-  guard x.shape.count == 4 else { throw ShapeError("global pooling expects an NHWC input, got shape \(x.shape)") }
+  guard x.shape.count == 4 else { throw TensorError("global pooling expects an NHWC input, got shape \(x.shape)") }
   let (n, hw, c) = (x.shape[0], x.shape[1] * x.shape[2], x.shape[3])
   let y = Tensor(shape: [n, c], repeating: -Float.infinity)
   let holder = IndexBuffer(count: n * c)
@@ -31,7 +31,7 @@ public func globalMaxPool2d(_ x: Variable) throws -> Variable {
 
 /// Global average pooling: [N, H, W, C] -> [N, C].
 public func globalAvgPool2d(_ x: Variable) throws -> Variable {
-  guard x.shape.count == 4 else { throw ShapeError("global pooling expects an NHWC input, got shape \(x.shape)") }
+  guard x.shape.count == 4 else { throw TensorError("global pooling expects an NHWC input, got shape \(x.shape)") }
   let (n, hw, c) = (x.shape[0], x.shape[1] * x.shape[2], x.shape[3])
   let y = Tensor(zeros: [n, c])
   for b in 0..<n {

@@ -13,7 +13,7 @@ import Tensors
 public func lpPool2d(_ x: Variable, p: Float, pool: (Int, Int), strides: (Int, Int), padding: Padding) throws
   -> Variable
 {
-  guard p > 0, p.isFinite else { throw ShapeError("Lp pooling needs a finite p > 0, got \(p)") }
+  guard p > 0, p.isFinite else { throw TensorError("Lp pooling needs a finite p > 0, got \(p)") }
   let g = try poolGeometry(x, pool, strides, padding)
   return weightedPoolOp("lp_pooling2d", x, g) { x, y, weights in
     if isTiled2x2(g) && p == 2 {

@@ -31,7 +31,7 @@ public func mixedPool2d(
   switch lambda {
   case .variable(let v):
     guard v.value.count == 1 || v.value.count == c else {
-      throw ShapeError("mixed pooling needs 1 or \(c) values of lambda, got shape \(v.shape)")
+      throw TensorError("mixed pooling needs 1 or \(c) values of lambda, got shape \(v.shape)")
     }
     let values = (0..<c).map { Swift.min(Swift.max(v.value[v.value.count == 1 ? 0 : $0], 0), 1) }
     perChannel = values

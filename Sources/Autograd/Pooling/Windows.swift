@@ -58,7 +58,7 @@ struct WindowCells: Sequence {
 func poolGeometry(
   _ x: Variable, _ pool: (Int, Int), _ strides: (Int, Int), _ padding: Padding
 ) throws -> WindowGeometry {
-  guard x.shape.count == 4 else { throw ShapeError("pooling expects an NHWC input, got shape \(x.shape)") }
+  guard x.shape.count == 4 else { throw TensorError("pooling expects an NHWC input, got shape \(x.shape)") }
   return try WindowGeometry(
     batch: x.shape[0], height: x.shape[1], width: x.shape[2], channels: x.shape[3],
     window: pool, strides: strides, padding: padding)

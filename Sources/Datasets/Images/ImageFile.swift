@@ -64,7 +64,7 @@ func decodeImageFile(_ path: String, target: (ImageHeader) throws -> (Int, Int, 
   var source: ByteSource
   do {
     source = try ByteSource(file: path)
-  } catch let e as FileError {
+  } catch let e as TensorError {
     throw ImageFileError(e.message)
   }
   defer { source.closeFile() }
@@ -72,7 +72,7 @@ func decodeImageFile(_ path: String, target: (ImageHeader) throws -> (Int, Int, 
     return try decodeImage(&source, target: target)
   } catch let error as ImageFileError {
     throw ImageFileError("\(quoted(path)): \(error)")
-  } catch let e as FileError {
+  } catch let e as TensorError {
     throw ImageFileError(e.message)
   }
 }

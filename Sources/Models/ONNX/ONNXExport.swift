@@ -29,7 +29,7 @@ extension Sequential {
   public func exportONNX(to path: String) throws {
     do {
       try writeAtomically(try onnxModel(), to: path, what: "the ONNX file")
-    } catch let e as FileError {
+    } catch let e as TensorError {
       throw ModelError(e.message)
     }
   }
