@@ -2,17 +2,26 @@ import CNN
 import Foundation
 import Tensors
 
-/// A wrong command line: printed with a hint to --help, exit status 2.
-struct UsageError: Error, CustomStringConvertible {
+/// What stops a command: one line on standard error and an exit status.
+struct CommandError: Error, CustomStringConvertible {
+  enum Kind {
+    /// A wrong command line: printed with a hint to --help, exit status 2.
+    case usage
+    /// A failure while running (unreadable data, a full disk ...): exit status 1.
+    case failure
+    /// Processes of one job that do not match, found by every process alike: process 0
+    /// reports it, the others exit.
+    case disagreement
+  }
+  let kind: Kind
   let message: String
-  init(_ message: String) { self.message = message }
-  var description: String { message }
-}
 
-/// A failure while running (unreadable data, a full disk ...): one line, exit status 1.
-struct RunError: Error, CustomStringConvertible {
-  let message: String
-  init(_ message: String) { self.message = message }
+  init(_ kind: Kind, _ message: String) {
+    self.kind = kind
+    self.message = message
+  }
+
+  var status: Int32 { kind == .usage ? 2 : 1 }
   var description: String { message }
 }
 
@@ -27,7 +36,7 @@ struct Arguments {
     while i < args.count {
       let arg = args[i]
       guard arg.hasPrefix("--"), arg.count > 2 else {
-        throw UsageError("unexpected argument \(quoted(arg))")
+        throw CommandError(.usage, "unexpected argument \(quoted(arg))")
       }
       var name = String(arg.dropFirst(2))
       var value: String?
@@ -36,21 +45,21 @@ struct Arguments {
         name = String(name[..<eq])
       }
       if allowedFlags.contains(name) {
-        guard value == nil else { throw UsageError("--\(name) takes no value") }
-        guard !flags.contains(name) else { throw UsageError("--\(name) is given twice") }
+        guard value == nil else { throw CommandError(.usage, "--\(name) takes no value") }
+        guard !flags.contains(name) else { throw CommandError(.usage, "--\(name) is given twice") }
         flags.insert(name)
       } else if options.contains(name) {
         if value == nil {
           i += 1
           guard i < args.count, !(args[i].hasPrefix("--") && args[i].count > 2) else {
-            throw UsageError("--\(name) needs a value")
+            throw CommandError(.usage, "--\(name) needs a value")
           }
           value = args[i]
         }
-        guard values[name] == nil else { throw UsageError("--\(name) is given twice") }
+        guard values[name] == nil else { throw CommandError(.usage, "--\(name) is given twice") }
         values[name] = value
       } else {
-        throw UsageError("unknown option \(quoted("--" + name))")
+        throw CommandError(.usage, "unknown option \(quoted("--" + name))")
       }
       i += 1
     }
@@ -63,10 +72,10 @@ struct Arguments {
   func int(_ name: String, default d: Int, in range: ClosedRange<Int>) throws -> Int {
     guard let s = values[name] else { return d }
     guard isPlainDecimal(s, fraction: false), let v = Int(s) else {
-      throw UsageError("--\(name) expects a whole number, got \(quoted(s))")
+      throw CommandError(.usage, "--\(name) expects a whole number, got \(quoted(s))")
     }
     guard range.contains(v) else {
-      throw UsageError("--\(name) must be between \(range.lowerBound) and \(range.upperBound), got \(v)")
+      throw CommandError(.usage, "--\(name) must be between \(range.lowerBound) and \(range.upperBound), got \(v)")
     }
     return v
   }
@@ -78,19 +87,22 @@ struct Arguments {
   func float(_ name: String, default d: Float, above low: Float, atMost high: Float) throws -> Float {
     guard let s = values[name] else { return d }
     guard isPlainDecimal(s), let v = Float(s), v.isFinite else {
-      throw UsageError("--\(name) expects a number, got \(quoted(s))")
+      throw CommandError(.usage, "--\(name) expects a number, got \(quoted(s))")
     }
-    guard v > low, v <= high else { throw UsageError("--\(name) must be above \(low) and at most \(high), got \(s)") }
+    guard v > low, v <= high else {
+      throw CommandError(.usage, "--\(name) must be above \(low) and at most \(high), got \(s)")
+    }
     return v
   }
 
   func double(_ name: String, default d: Double, above low: Double, atMost high: Double) throws -> Double {
     guard let s = values[name] else { return d }
     guard isPlainDecimal(s), let v = Double(s), v.isFinite else {
-      throw UsageError("--\(name) expects a number, got \(quoted(s))")
+      throw CommandError(.usage, "--\(name) expects a number, got \(quoted(s))")
     }
     guard v > low, v <= high else {
-      throw UsageError(
+      throw CommandError(
+        .usage,
         "--\(name) must be above \(String(format: "%g", low)) and at most \(String(format: "%g", high)), got \(s)")
     }
     return v
@@ -99,7 +111,7 @@ struct Arguments {
   func seed(_ name: String = "seed") throws -> UInt64 {
     guard let s = values[name] else { return 0 }
     guard isPlainDecimal(s, fraction: false), let v = UInt64(s) else {
-      throw UsageError("--\(name) expects a whole number from 0 to \(UInt64.max), got \(quoted(s))")
+      throw CommandError(.usage, "--\(name) expects a whole number from 0 to \(UInt64.max), got \(quoted(s))")
     }
     return v
   }
@@ -108,7 +120,7 @@ struct Arguments {
   func model() throws -> String {
     let name = values["model"] ?? "seed"
     guard Zoo.names.contains(name) else {
-      throw UsageError("unknown model \(quoted(name)); choose one of: \(Zoo.names.joined(separator: ", "))")
+      throw CommandError(.usage, "unknown model \(quoted(name)); choose one of: \(Zoo.names.joined(separator: ", "))")
     }
     return name
   }
@@ -118,11 +130,14 @@ struct Arguments {
   func pooling(recorded: PoolingChoice? = nil) throws -> PoolingChoice {
     let name = values["pooling"]
     if let name, !PoolingChoice.names.contains(name) {
-      throw UsageError("unknown pooling \(quoted(name)); choose one of: \(PoolingChoice.names.joined(separator: ", "))")
+      throw CommandError(
+        .usage, "unknown pooling \(quoted(name)); choose one of: \(PoolingChoice.names.joined(separator: ", "))")
     }
     let kind = name ?? recorded.map { "\($0)".prefix { $0 != "(" } }.map(String.init) ?? "max"
-    if values["pooling-k"] != nil && kind != "avgtopk" { throw UsageError("--pooling-k goes with --pooling avgtopk") }
-    if values["pooling-p"] != nil && kind != "lp" { throw UsageError("--pooling-p goes with --pooling lp") }
+    if values["pooling-k"] != nil && kind != "avgtopk" {
+      throw CommandError(.usage, "--pooling-k goes with --pooling avgtopk")
+    }
+    if values["pooling-p"] != nil && kind != "lp" { throw CommandError(.usage, "--pooling-p goes with --pooling lp") }
     if name == nil, let recorded, values["pooling-k"] == nil, values["pooling-p"] == nil { return recorded }
     let k = try int("pooling-k", default: 2, in: 1...4)
     let p = try float("pooling-p", default: 2, above: 0, atMost: 100)

@@ -53,7 +53,7 @@ func runBench(_ raw: [String]) throws -> Int32 {
   let args = try benchOptions.parse(raw)
   let threads = try args.threads()
   if args.flag("convolutions") && args.string("model") != nil {
-    throw UsageError("--convolutions and --model are separate benchmarks; give one")
+    throw CommandError(.usage, "--convolutions and --model are separate benchmarks; give one")
   }
   let focused = args.string("model") != nil || args.flag("convolutions")
   let steps = try args.int("steps", default: focused ? (args.flag("convolutions") ? 3 : 5) : 100, in: 1...100_000)
@@ -73,7 +73,7 @@ func runBench(_ raw: [String]) throws -> Int32 {
     print(String(format: "\npeak resident memory: %.0f MB", Double(usage.ru_maxrss) / 1024))
     return 0
   }
-  if args.string("batch-size") != nil { throw UsageError("--batch-size goes with --model or --convolutions") }
+  if args.string("batch-size") != nil { throw CommandError(.usage, "--batch-size goes with --model or --convolutions") }
 
   let kernel = SIMDKernel.current
   print("cnn bench: \(Threads.available) cores available, using \(threads) threads, \(kernel) kernels")

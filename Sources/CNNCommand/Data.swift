@@ -13,7 +13,7 @@ func loadData(_ args: Arguments, limit: Int?, testLimit: Int?, defaultSize: (Int
   }
   if isCIFAR || pathKind(directory) != .directory {
     for name in ["test-data", "hold-out", "image-size"] where args.string(name) != nil {
-      throw UsageError("--\(name) goes with an image folder, and \(quoted(directory)) is not one")
+      throw CommandError(.usage, "--\(name) goes with an image folder, and \(quoted(directory)) is not one")
     }
     return (
       try CIFAR10.load(directory: directory, split: .train, limit: limit),
@@ -22,14 +22,15 @@ func loadData(_ args: Arguments, limit: Int?, testLimit: Int?, defaultSize: (Int
   }
   let size = try args.string("image-size").map(parseImageSize) ?? defaultSize
   if args.string("test-data") != nil && args.string("hold-out") != nil {
-    throw UsageError("give --test-data or --hold-out, not both")
+    throw CommandError(.usage, "give --test-data or --hold-out, not both")
   }
   let all = try ImageFolder.load(directory: directory, size: size)
   var (train, test) = (all, all)
   if let testDirectory = args.string("test-data") {
     test = try ImageFolder.load(directory: testDirectory, size: (all.height, all.width))
     guard test.classNames == all.classNames else {
-      throw RunError(
+      throw CommandError(
+        .failure,
         "the test folder's classes (\(test.classNames.joined(separator: ", "))) differ from the training folder's (\(all.classNames.joined(separator: ", ")))"
       )
     }
@@ -51,7 +52,7 @@ private func parseImageSize(_ text: String) throws -> (height: Int, width: Int) 
   let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
   guard parts.count <= 2, let h = parts.first ?? nil, let w = parts.last ?? nil, (1...1024).contains(h),
     (1...1024).contains(w)
-  else { throw UsageError("--image-size \(quoted(text)) is not N or HxW with sides 1 to 1024") }
+  else { throw CommandError(.usage, "--image-size \(quoted(text)) is not N or HxW with sides 1 to 1024") }
   return (h, w)
 }
 

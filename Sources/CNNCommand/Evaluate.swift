@@ -37,7 +37,8 @@ func runEvaluate(_ raw: [String]) throws -> Int32 {
   let size = try recordedInputShape(metadata, checkpoint: checkpoint).map { ($0[0], $0[1]) }
   let test = try loadData(args, limit: 1, testLimit: limit, defaultSize: size).test
   if let names = try recordedClassNames(metadata, checkpoint: checkpoint), names != test.classNames {
-    throw RunError(
+    throw CommandError(
+      .failure,
       "checkpoint \(quoted(checkpoint)) was trained on the classes \(names.joined(separator: ", ")), the data has \(test.classNames.joined(separator: ", "))"
     )
   }
@@ -95,7 +96,8 @@ private func zooModel(_ args: Arguments, _ recorded: [String: String], _ checkpo
   var recordedPooling: PoolingChoice?
   if let text = recorded["pooling"] {
     guard let choice = PoolingChoice(recorded: text) else {
-      throw RunError(
+      throw CommandError(
+        .failure,
         "checkpoint \(quoted(checkpoint)) records the pooling \(quoted(text)), which this version does not know")
     }
     recordedPooling = choice

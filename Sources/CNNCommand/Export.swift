@@ -34,7 +34,7 @@ func runExport(_ raw: [String]) throws -> Int32 {
   do {
     try checkWritable(output, what: "the ONNX file", regularFile: true)
   } catch let error as TensorError {
-    throw UsageError(error.message)
+    throw CommandError(.usage, error.message)
   }
   let recorded = (try? SafeTensors.readMetadata(checkpoint)) ?? [:]
   let shape = try recordedInputShape(recorded, checkpoint: checkpoint) ?? [32, 32, 3]
@@ -43,7 +43,7 @@ func runExport(_ raw: [String]) throws -> Int32 {
   do {
     try model.exportONNX(to: output)
   } catch let error as ModelError {
-    throw RunError("cannot export \(quoted(checkpoint)): \(error)")
+    throw CommandError(.failure, "cannot export \(quoted(checkpoint)): \(error)")
   }
   let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
   print(

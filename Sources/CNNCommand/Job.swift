@@ -39,14 +39,14 @@ struct Job {
 
   /// Runs `body` as this process's part of the job: MPI ends cleanly after it, or, when it
   /// throws, the whole job stops with a message naming the process that failed. A
-  /// `Disagreement` was found by every process alike: process 0 reports it, the rest exit.
+  /// disagreement (`CommandError`) was found by every process alike: process 0 reports it, the rest exit.
   func run(_ body: () throws -> Int32) throws -> Int32 {
     guard let group else { return try body() }
     do {
       let status = try body()
       group.finish()
       return status
-    } catch let e as Disagreement {
+    } catch let e as CommandError where e.kind == .disagreement {
       // Said before MPI ends: the launcher may stop the job as soon as one process has exited.
       if leads { printError(e.message) }
       group.finish()
@@ -54,7 +54,7 @@ struct Job {
     } catch {
       let (status, message): (Int32, String) =
         switch error {
-        case let e as UsageError: (2, e.message)
+        case let e as CommandError: (e.status, e.message)
         case TrainingError.interrupted(let epoch): (130, "interrupted during epoch \(epoch)")
         default: (1, "\(error)")
         }
@@ -69,7 +69,7 @@ struct Job {
     do {
       try checkSharing(group, batchSize: batchSize, lastBatch: lastBatch)
     } catch {
-      throw Disagreement(message: "\(error)")
+      throw CommandError(.disagreement, "\(error)")
     }
   }
 
@@ -79,14 +79,9 @@ struct Job {
     do {
       try checkAgreement(items, over: group)
     } catch {
-      throw Disagreement(message: "\(error)")
+      throw CommandError(.disagreement, "\(error)")
     }
   }
-}
-
-/// A mismatch between the processes of a job, found alike by all of them.
-struct Disagreement: Error {
-  let message: String
 }
 
 /// Every weight's bits, hashed (FNV-1a), to compare the processes' starting points.

@@ -15,7 +15,7 @@ func startLog(_ path: String) throws {
   do {
     close(try openForWriting(path, flags: O_CREAT | O_TRUNC, what: "the metrics log"))
   } catch let error as TensorError {
-    throw RunError(error.message)
+    throw CommandError(.failure, error.message)
   }
 }
 
@@ -74,7 +74,8 @@ final class MetricsLogWriter: Callback {
       started = true
       try appendToFile(Array((try metricsLine(result) + "\n").utf8), path: path, what: "the metrics log")
     } catch {
-      throw RunError("\(error); epoch \(result.epoch) is saved with its metrics line, which --resume writes back")
+      throw CommandError(
+        .failure, "\(error); epoch \(result.epoch) is saved with its metrics line, which --resume writes back")
     }
   }
 }

@@ -57,7 +57,7 @@ func runPool(_ raw: [String]) throws -> Int32 {
   do {
     try layer.build(inputShape: shape, rng: &rng)
   } catch {
-    throw UsageError("\(error)")
+    throw CommandError(.usage, "\(error)")
   }
   print("Input (\(input.count)x\(input[0].count)):")
   print(table(input), terminator: "")
@@ -77,7 +77,7 @@ func runPool(_ raw: [String]) throws -> Int32 {
 func poolInput(_ args: Arguments) throws -> [[Float]] {
   let given = ["matrix", "file", "example"].filter { args.string($0) != nil }
   guard given.count == 1 else {
-    throw UsageError("give the matrix with one of --matrix, --file or --example")
+    throw CommandError(.usage, "give the matrix with one of --matrix, --file or --example")
   }
   if let m = args.string("matrix") { return try parseMatrix(m, source: "--matrix") }
   if let path = args.string("file") {
@@ -85,18 +85,18 @@ func poolInput(_ args: Arguments) throws -> [[Float]] {
     do {
       bytes = try readFile(path, what: "matrix file", limit: 64 << 20)
     } catch let e as TensorError {
-      throw RunError(e.message)
+      throw CommandError(.failure, e.message)
     }
     do {
       return try parseMatrix(String(decoding: bytes, as: UTF8.self), source: quoted(path))
-    } catch let e as UsageError {
-      throw RunError(e.message)
+    } catch let e as CommandError where e.kind == .usage {
+      throw CommandError(.failure, e.message)
     }
   }
   switch args.string("example")! {
   case "table": return [[1, 3, 2, 9], [5, 6, 1, 7], [4, 2, 8, 6], [3, 5, 7, 2]]
   case "line": return Array(repeating: [0, 0, 0, 1, 1, 0, 0, 0], count: 8)
-  case let other: throw UsageError("unknown example \(quoted(other)); choose table or line")
+  case let other: throw CommandError(.usage, "unknown example \(quoted(other)); choose table or line")
   }
 }
 
@@ -105,19 +105,20 @@ func parseMatrix(_ text: String, source: String) throws -> [[Float]] {
   let lines = text.split(whereSeparator: { $0 == ";" || $0.isNewline }).map {
     $0.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" })
   }.filter { !$0.isEmpty }
-  guard !lines.isEmpty else { throw UsageError("\(source) holds no numbers") }
+  guard !lines.isEmpty else { throw CommandError(.usage, "\(source) holds no numbers") }
   guard lines.count <= 1024, lines.allSatisfy({ $0.count <= 1024 }) else {
-    throw UsageError("\(source): at most 1024 rows of 1024 values")
+    throw CommandError(.usage, "\(source): at most 1024 rows of 1024 values")
   }
   var rows: [[Float]] = []
   for (r, line) in lines.enumerated() {
     guard line.count == lines[0].count else {
-      throw UsageError("\(source): row \(r + 1) has \(line.count) values, row 1 has \(lines[0].count)")
+      throw CommandError(.usage, "\(source): row \(r + 1) has \(line.count) values, row 1 has \(lines[0].count)")
     }
     rows.append(
       try line.enumerated().map { c, word in
         guard isPlainDecimal(word), let v = Float(word), v.isFinite else {
-          throw UsageError("\(source): \(quoted(String(word))) at row \(r + 1), column \(c + 1) is not a number")
+          throw CommandError(
+            .usage, "\(source): \(quoted(String(word))) at row \(r + 1), column \(c + 1) is not a number")
         }
         return v
       })
@@ -129,19 +130,20 @@ func parseMatrix(_ text: String, source: String) throws -> [[Float]] {
 func poolingLayer(_ args: Arguments) throws -> any Layer {
   let name = args.string("pooling") ?? "max"
   guard let kind = PoolingKind(rawValue: name) else {
-    throw UsageError("unknown pooling \(quoted(name)); choose one of: \(PoolingChoice.names.joined(separator: ", "))")
+    throw CommandError(
+      .usage, "unknown pooling \(quoted(name)); choose one of: \(PoolingChoice.names.joined(separator: ", "))")
   }
   let k = try args.int("k", default: 2, in: 1...16_777_216)
   let p = try args.float("p", default: 2, above: 0, atMost: 1000)
   let lambda = try args.float("lambda", default: 0.5, above: -.infinity, atMost: .infinity)
-  guard (0...1).contains(lambda) else { throw UsageError("--lambda must lie in [0, 1], got \(lambda)") }
+  guard (0...1).contains(lambda) else { throw CommandError(.usage, "--lambda must lie in [0, 1], got \(lambda)") }
   let settings = PoolingKind.Settings(k: k, p: p, mixing: .fixed(lambda))
   for (option, owner) in [("k", "avgtopk"), ("p", "lp"), ("lambda", "mixed")] where args.string(option) != nil {
-    guard name == owner else { throw UsageError("--\(option) goes with --pooling \(owner)") }
+    guard name == owner else { throw CommandError(.usage, "--\(option) goes with --pooling \(owner)") }
   }
   if args.flag("global") {
     for option in ["pool-size", "strides", "padding"] where args.string(option) != nil {
-      throw UsageError("--\(option) does not apply to --global pooling")
+      throw CommandError(.usage, "--\(option) does not apply to --global pooling")
     }
     return kind.globalLayer(settings)
   }
@@ -149,7 +151,9 @@ func poolingLayer(_ args: Arguments) throws -> any Layer {
   let step = try args.int("strides", default: size, in: 1...1024)
   let padding =
     try args.string("padding").map {
-      guard let p = Padding(rawValue: $0) else { throw UsageError("--padding is valid or same, got \(quoted($0))") }
+      guard let p = Padding(rawValue: $0) else {
+        throw CommandError(.usage, "--padding is valid or same, got \(quoted($0))")
+      }
       return p
     } ?? .valid
   return kind.layer(poolSize: (size, size), strides: (step, step), padding: padding, settings)
@@ -176,7 +180,8 @@ func describe(_ layer: any Layer) -> String {
 /// The seeds' vertical line detector over a one-channel matrix.
 func verticalLineMap(_ rows: [[Float]]) throws -> [[Float]] {
   guard rows.count >= 3, rows[0].count >= 3 else {
-    throw UsageError("--detect-vertical-lines needs a matrix of at least 3x3, got \(rows.count)x\(rows[0].count)")
+    throw CommandError(
+      .usage, "--detect-vertical-lines needs a matrix of at least 3x3, got \(rows.count)x\(rows[0].count)")
   }
   let conv = Conv2D(filters: 1, kernelSize: (3, 3), activation: .relu)
   var rng = SeededRandom(seed: 0)

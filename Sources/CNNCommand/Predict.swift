@@ -50,7 +50,7 @@ func runPredict(_ raw: [String]) throws -> Int32 {
     i += 1
   }
   let args = try predictOptions.parse(options)
-  guard !files.isEmpty else { throw UsageError("no image files given") }
+  guard !files.isEmpty else { throw CommandError(.usage, "no image files given") }
   Threads.count = try args.threads()
   let checkpoint = args.string("checkpoint") ?? "runs/model.safetensors"
   let recorded = (try? SafeTensors.readMetadata(checkpoint)) ?? [:]
@@ -62,7 +62,8 @@ func runPredict(_ raw: [String]) throws -> Int32 {
   // The model as built decides: the recorded shape and classes must agree with it.
   let shape = model.inputShape
   guard shape.count == 3, shape[2] == 1 || shape[2] == 3, model.outputShape == [names.count] else {
-    throw RunError(
+    throw CommandError(
+      .failure,
       "the model of \(quoted(checkpoint)) takes \(shape) and gives \(model.outputShape), which does not fit images of 1 or 3 channels in \(names.count) classes"
     )
   }

@@ -56,7 +56,8 @@ func runReport(_ raw: [String]) throws -> Int32 {
     page.missing("No checkpoint at \(quoted(checkpoint)): no model summary, evaluation or pictures.")
   }
   guard model != nil || !epochs.isEmpty else {
-    throw RunError(
+    throw CommandError(
+      .failure,
       "nothing to report: no checkpoint at \(quoted(checkpoint)) and no metrics log at \(quoted(metricsPath))")
   }
   page.runSection(metadata: metadata, epochs: epochs, model: model, checkpoint: checkpoint, metricsPath: metricsPath)
@@ -66,7 +67,7 @@ func runReport(_ raw: [String]) throws -> Int32 {
   do {
     try writeAtomically([UInt8](html.utf8), to: output, what: "the report")
   } catch let e as TensorError {
-    throw RunError(e.message)
+    throw CommandError(.failure, e.message)
   }
   print(
     "Wrote \(quoted(output)) (\(html.utf8.count / 1024) KB) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s"
@@ -101,7 +102,8 @@ private func reportEvaluation(
     test = try loadData(args, limit: 1, testLimit: limit, defaultSize: shape.count == 3 ? (shape[0], shape[1]) : nil)
       .test
     guard test.imageShape == model.inputShape, model.outputShape == [test.classNames.count] else {
-      throw RunError(
+      throw CommandError(
+        .failure,
         "the model takes \(model.inputShape) into \(model.outputShape), the test data is \(test.imageShape) in \(test.classNames.count) classes"
       )
     }

@@ -37,7 +37,8 @@ struct RunRecord: Codable, Equatable {
     guard let shape = inputShape else { return nil }
     guard shape.count == 3, (1...1024).contains(shape[0]), (1...1024).contains(shape[1]), shape[2] == 1 || shape[2] == 3
     else {
-      throw RunError(
+      throw CommandError(
+        .failure,
         "checkpoint \(quoted(checkpoint)) records the input shape \(shape), not H,W,C with sides 1 to 1024 and 1 or 3 channels"
       )
     }
@@ -48,7 +49,7 @@ struct RunRecord: Codable, Equatable {
   func checkedClassNames(_ checkpoint: String) throws -> [String]? {
     guard let names = classNames else { return nil }
     guard !names.isEmpty, names.count <= 256, !names.contains("") else {
-      throw RunError("checkpoint \(quoted(checkpoint)) records class names that are empty or too many")
+      throw CommandError(.failure, "checkpoint \(quoted(checkpoint)) records class names that are empty or too many")
     }
     return names
   }
@@ -78,7 +79,7 @@ extension RunRecord {
     do {
       self = try JSONDecoder().decode(RunRecord.self, from: Data(json.utf8))
     } catch {
-      throw RunError("checkpoint \(quoted(checkpoint)): its run record is damaged (\(error))")
+      throw CommandError(.failure, "checkpoint \(quoted(checkpoint)): its run record is damaged (\(error))")
     }
   }
 

@@ -78,7 +78,7 @@ struct TrainOptions {
     modelName = try args.model()
     pooling = try args.pooling()
     if modelName.hasPrefix("fast") && pooling != .max {
-      throw UsageError("--pooling applies to the seed and tiny models, not to \(modelName)")
+      throw CommandError(.usage, "--pooling applies to the seed and tiny models, not to \(modelName)")
     }
     var recipe = try Recipe.zoo(modelName, pooling: pooling)
     epochs = try args.double("epochs", default: recipe.epochs, above: 0, atMost: 10_000)
@@ -117,7 +117,7 @@ private func train(_ o: TrainOptions, _ job: Job) throws -> Int32 {
     try checkWritable(o.checkpoint, what: "the checkpoint", regularFile: true)
     try checkWritable(o.metricsPath, what: "the metrics log")
   } catch let e as TensorError {
-    throw UsageError(e.message)
+    throw CommandError(.usage, e.message)
   }
   if job.leads { removeStaleTemporaries(of: o.checkpoint) }
   let (train, test) = try loadData(o.arguments, limit: o.limit, testLimit: o.testLimit)
@@ -178,12 +178,12 @@ func resume(
   _ model: Sequential, _ o: TrainOptions, record: RunRecord, callbacks: [any Callback], repairsLog: Bool
 ) throws -> Int {
   if case .unreachable(let why, _) = pathKind(o.checkpoint) {
-    throw UsageError("--resume: no checkpoint to resume from: \(quoted(o.checkpoint)) \(why)")
+    throw CommandError(.usage, "--resume: no checkpoint to resume from: \(quoted(o.checkpoint)) \(why)")
   }
   // The run's settings are compared first: a checkpoint of another model would not load.
   let metadata = try SafeTensors.readMetadata(o.checkpoint)
   guard let recorded = try RunRecord(metadata: metadata, checkpoint: o.checkpoint) else {
-    throw UsageError("--resume: \(quoted(o.checkpoint)) records no run of cnn train to continue")
+    throw CommandError(.usage, "--resume: \(quoted(o.checkpoint)) records no run of cnn train to continue")
   }
   // A schedule spans the run's epochs: resuming it needs the same count (checked when recorded).
   let spans = o.recipe.schedule != .constant && recorded.epochs != nil
@@ -194,7 +194,8 @@ func resume(
       ("training images", "\(recorded.trainImages)", "\(record.trainImages)"),
     ] + (spans ? [("epochs", "\(recorded.epochs!)", "\(record.epochs!)")] : [])
   for (name, was, now) in settings where was != now {
-    throw UsageError(
+    throw CommandError(
+      .usage,
       "--resume: the checkpoint was trained with \(name) \(was), this run has \(now); an exact resume needs the same")
   }
   switch recorded.trainFingerprint {
@@ -202,7 +203,8 @@ func resume(
     printToStandardError(
       "warning: the checkpoint does not record its training data; cannot check that --data is the same")
   case let f? where f != record.trainFingerprint:
-    throw UsageError(
+    throw CommandError(
+      .usage,
       "--resume: the checkpoint was trained on other images (data fingerprint \(f), this data \(record.trainFingerprint ?? "")); an exact resume needs the same data"
     )
   default: break
@@ -222,7 +224,8 @@ private func checkSameModel(_ model: Sequential, _ metadata: [String: String], _
   guard was != now else { return }
   let i = Array(zip(was, now)).firstIndex { $0 != $1 } ?? min(was.count, now.count)
   let describe = { (layers: [LayerConfig]) in i < layers.count ? "\(layers[i].type) \(layers[i].options)" : "nothing" }
-  throw UsageError(
+  throw CommandError(
+    .usage,
     "--resume: the checkpoint's model differs from this run's at layer \(i): it has \(describe(was)), this run \(describe(now)); an exact resume needs the same model"
   )
 }

@@ -63,7 +63,7 @@ if rest.contains("--help") || rest.contains("-h") {
 }
 do {
   finish(try entry.run(rest))
-} catch let e as UsageError {
+} catch let e as CommandError where e.kind == .usage {
   printError("\(e.message) (see cnn \(command) --help)")
   finish(2)
 } catch TrainingError.interrupted(let epoch) {
