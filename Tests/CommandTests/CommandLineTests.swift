@@ -15,6 +15,27 @@ final class CommandLineTests: XCTestCase {
     }
   }
 
+  /// Each command's help lists exactly what its parser accepts: every option in the help is
+  /// taken (the parser goes on to the unknown one after it), and one that is not is refused.
+  func testEveryOptionInTheHelpIsAccepted() throws {
+    for c in ["train", "evaluate", "predict", "export", "report", "summary", "bench", "pool"] {
+      let help = try cnn([c, "--help"]).out
+      let options = help.split(separator: "\n").filter { $0.hasPrefix("  --") }.map {
+        $0.dropFirst(2).split(separator: " ", maxSplits: 1).map(String.init)
+      }
+      XCTAssertFalse(options.isEmpty, c)
+      // --help is answered before any parsing.
+      for option in options where option[0] != "--help" {
+        let name = option[0]
+        // A valued option's placeholder follows on its line; a flag's help does, or nothing.
+        let valued = option.count > 1 && option[1].first.map { $0.isUppercase || $0 == "\"" } == true
+        let r = try cnn([c, name] + (valued ? ["1"] : []) + ["--zz-not-an-option"])
+        XCTAssertEqual(r.status, 2, "\(c) \(name): \(r.err)")
+        XCTAssertTrue(r.err.contains("unknown option '--zz-not-an-option'"), "\(c) \(name): \(r.err)")
+      }
+    }
+  }
+
   func testSummaryPrintsTheSeedModel() throws {
     let r = try cnn(["summary"])
     XCTAssertEqual(r.status, 0)
