@@ -1,9 +1,15 @@
 // Inflate (RFC 1951, DEFLATE) inside a zlib stream (RFC 1950), as PNG stores its pixels:
 // stored, fixed-Huffman and dynamic-Huffman blocks. Every read is checked, so a damaged or
-// hostile stream ends in an `ImageFileError`, never a trap; the output stops at a given size,
+// hostile stream ends in an `InflateError`, never a trap; the output stops at a given size,
 // so a small file cannot expand into gigabytes. Input and output both stream: the compressed
 // bytes arrive in pieces and the inflated ones leave in pieces, keeping only DEFLATE's 32 KB
 // window, so a large image never needs its whole compressed or inflated data in memory.
+
+/// Why a zlib stream could not be inflated.
+public struct InflateError: Error, CustomStringConvertible {
+  public let description: String
+  init(_ description: String) { self.description = description }
+}
 
 /// Inflates a zlib stream whose compressed bytes `input` gives in pieces (nil at the end),
 /// handing the inflated bytes to `output` in order, in pieces; more than `limit` bytes in all
@@ -13,19 +19,19 @@ func zlibInflate(
 ) throws {
   var reader = BitReader(input)
   let (cmf, flg) = (try reader.bits(8), try reader.bits(8))
-  guard cmf & 0x0f == 8, cmf >> 4 <= 7 else { throw ImageFileError("the zlib stream is not deflate-compressed") }
-  guard (cmf << 8 | flg) % 31 == 0 else { throw ImageFileError("the zlib header's check bits are wrong") }
-  guard flg & 0x20 == 0 else { throw ImageFileError("the zlib stream needs a preset dictionary") }
+  guard cmf & 0x0f == 8, cmf >> 4 <= 7 else { throw InflateError("the zlib stream is not deflate-compressed") }
+  guard (cmf << 8 | flg) % 31 == 0 else { throw InflateError("the zlib header's check bits are wrong") }
+  guard flg & 0x20 == 0 else { throw InflateError("the zlib stream needs a preset dictionary") }
   var window = Window(limit: limit, output: output)
   try inflate(&reader, &window)
   try window.flush(keeping: 0)
   reader.alignToByte()
   var stored: UInt32 = 0
   for _ in 0..<4 {
-    guard let b = try? reader.bits(8) else { throw ImageFileError("the zlib stream ends before its checksum") }
+    guard let b = try? reader.bits(8) else { throw InflateError("the zlib stream ends before its checksum") }
     stored = stored << 8 | UInt32(b)
   }
-  guard stored == window.adler else { throw ImageFileError("the zlib checksum does not match the data") }
+  guard stored == window.adler else { throw InflateError("the zlib checksum does not match the data") }
 }
 
 /// The bytes of a zlib stream held in memory, at most `limit` of them (more is an error).
@@ -137,7 +143,7 @@ struct BitReader {
   mutating func bits(_ n: Int) throws -> Int {
     while count < n {
       if position == data.endIndex {
-        guard try refill() else { throw ImageFileError("the compressed data ends early") }
+        guard try refill() else { throw InflateError("the compressed data ends early") }
       }
       buffer |= UInt64(data[position]) << UInt64(count)
       position += 1
@@ -185,7 +191,7 @@ struct BitReader {
     }
     while left > 0 {
       if position == data.endIndex {
-        guard try refill() else { throw ImageFileError("a stored block runs past the end of the data") }
+        guard try refill() else { throw InflateError("a stored block runs past the end of the data") }
       }
       let k = Swift.min(left, data.endIndex - position)
       window.append(contentsOf: data[position..<(position + k)])
@@ -212,7 +218,7 @@ struct Huffman {
     var left = 1
     for l in 1..<16 {
       left = left * 2 - counts[l]
-      guard left >= 0 else { throw ImageFileError("a Huffman code has more codes than its lengths allow") }
+      guard left >= 0 else { throw InflateError("a Huffman code has more codes than its lengths allow") }
     }
     var offsets = [Int](repeating: 0, count: 16)
     for l in 1..<15 { offsets[l + 1] = offsets[l] + counts[l] }
@@ -257,7 +263,7 @@ struct Huffman {
       first = (first + count) << 1
       code <<= 1
     }
-    throw ImageFileError("the compressed data holds an invalid Huffman code")
+    throw InflateError("the compressed data holds an invalid Huffman code")
   }
 }
 
@@ -282,8 +288,8 @@ func inflate(_ reader: inout BitReader, _ window: inout Window) throws {
     case 0:
       reader.alignToByte()
       let n = try reader.bits(16)
-      guard try reader.bits(16) == n ^ 0xffff else { throw ImageFileError("a stored block's length check fails") }
-      guard window.fits(n) else { throw ImageFileError("the data inflates past the expected \(window.limit) bytes") }
+      guard try reader.bits(16) == n ^ 0xffff else { throw InflateError("a stored block's length check fails") }
+      guard window.fits(n) else { throw InflateError("the data inflates past the expected \(window.limit) bytes") }
       try reader.copyBytes(n, into: &window)
     case 1:
       try inflateBlock(&reader, &window, fixedCodes.literals, fixedCodes.distances)
@@ -291,7 +297,7 @@ func inflate(_ reader: inout BitReader, _ window: inout Window) throws {
       let (literals, distances) = try dynamicCodes(&reader)
       try inflateBlock(&reader, &window, literals, distances)
     default:
-      throw ImageFileError("the compressed data has a block of the reserved type 3")
+      throw InflateError("the compressed data has a block of the reserved type 3")
     }
     try window.flushIfLarge()
   }
@@ -309,7 +315,7 @@ private func dynamicCodes(_ reader: inout BitReader) throws -> (Huffman, Huffman
   let literalCount = try reader.bits(5) + 257
   let distanceCount = try reader.bits(5) + 1
   let codeLengthCount = try reader.bits(4) + 4
-  guard literalCount <= 286, distanceCount <= 30 else { throw ImageFileError("a dynamic block declares too many codes") }
+  guard literalCount <= 286, distanceCount <= 30 else { throw InflateError("a dynamic block declares too many codes") }
   let order = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
   var codeLengths = [Int](repeating: 0, count: 19)
   for i in 0..<codeLengthCount { codeLengths[order[i]] = try reader.bits(3) }
@@ -321,7 +327,7 @@ private func dynamicCodes(_ reader: inout BitReader) throws -> (Huffman, Huffman
     case 0...15:
       lengths.append(symbol)
     case 16:
-      guard let previous = lengths.last else { throw ImageFileError("a code length repeats before any is given") }
+      guard let previous = lengths.last else { throw InflateError("a code length repeats before any is given") }
       lengths += repeatElement(previous, count: 3 + (try reader.bits(2)))
     case 17:
       lengths += repeatElement(0, count: 3 + (try reader.bits(3)))
@@ -330,9 +336,9 @@ private func dynamicCodes(_ reader: inout BitReader) throws -> (Huffman, Huffman
     }
   }
   guard lengths.count == literalCount + distanceCount else {
-    throw ImageFileError("a dynamic block's code lengths run past their count")
+    throw InflateError("a dynamic block's code lengths run past their count")
   }
-  guard lengths[256] != 0 else { throw ImageFileError("a dynamic block has no end-of-block code") }
+  guard lengths[256] != 0 else { throw InflateError("a dynamic block has no end-of-block code") }
   return (
     try Huffman(lengths: Array(lengths[0..<literalCount])), try Huffman(lengths: Array(lengths[literalCount...]))
   )
@@ -342,7 +348,7 @@ private func dynamicCodes(_ reader: inout BitReader) throws -> (Huffman, Huffman
 private func inflateBlock(_ reader: inout BitReader, _ window: inout Window, _ literals: Huffman, _ distances: Huffman)
   throws
 {
-  let tooLong = ImageFileError("the data inflates past the expected \(window.limit) bytes")
+  let tooLong = InflateError("the data inflates past the expected \(window.limit) bytes")
   while true {
     let symbol = try literals.decode(&reader)
     if symbol < 256 {
@@ -352,14 +358,14 @@ private func inflateBlock(_ reader: inout BitReader, _ window: inout Window, _ l
     }
     if symbol == 256 { return }
     let l = symbol - 257
-    guard l < 29 else { throw ImageFileError("the compressed data holds an invalid length code") }
+    guard l < 29 else { throw InflateError("the compressed data holds an invalid length code") }
     let length = lengthBase[l] + (try reader.bits(lengthExtra[l]))
     let d = try distances.decode(&reader)
-    guard d < 30 else { throw ImageFileError("the compressed data holds an invalid distance code") }
+    guard d < 30 else { throw InflateError("the compressed data holds an invalid distance code") }
     let distance = distanceBase[d] + (try reader.bits(distanceExtra[d]))
     // The window keeps at least the 32 KB a distance can reach, once that much is inflated.
     guard distance <= window.bytes.count else {
-      throw ImageFileError("a copy reaches back before the start of the data")
+      throw InflateError("a copy reaches back before the start of the data")
     }
     guard window.fits(length) else { throw tooLong }
     window.copy(distance: distance, length: length)

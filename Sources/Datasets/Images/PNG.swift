@@ -248,8 +248,7 @@ private struct PNGHeader {
       self, palette: palette, rows: try ImageRows(width: width, height: height, channels: channels, target: size))
     do {
       try zlibInflate(input: chunks.imageData, limit: rawSize, output: reader.take)
-    } catch let error as ImageFileError {
-      // The stream's errors and the rows' (a bad filter type) are both damage to the data.
+    } catch let error as InflateError {
       throw ImageFileError("the PNG image data is damaged: \(error)")
     }
     guard reader.received == rawSize else {
