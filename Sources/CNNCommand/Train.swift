@@ -209,16 +209,28 @@ func resume(
     )
   default: break
   }
-  try checkSameModel(model, metadata, o.checkpoint)
+  try checkSameModel(model, pooling: o.pooling, metadata, o.checkpoint)
   let saved = try model.load(from: o.checkpoint, restoreOptimizer: true, callbacks: callbacks)
   if repairsLog { try repairLog(o.metricsPath, upTo: saved.epoch, savedLine: saved.metadata["metrics"]) }
   print("Resuming from \(quoted(o.checkpoint)) after epoch \(saved.epoch)")
   return saved.epoch
 }
 
-/// A resumed run's model must be the one the checkpoint's config describes, layer by layer.
-private func checkSameModel(_ model: Sequential, _ metadata: [String: String], _ checkpoint: String) throws {
-  guard let json = metadata[Sequential.modelConfigKey] else { return }
+/// A resumed run's model must be the one the checkpoint's config describes, layer by layer;
+/// a checkpoint from before model configs records its pooling (max when it does not say).
+private func checkSameModel(
+  _ model: Sequential, pooling: PoolingChoice, _ metadata: [String: String], _ checkpoint: String
+) throws {
+  guard let json = metadata[Sequential.modelConfigKey] else {
+    let recorded = metadata["pooling"] ?? "max"
+    guard recorded == "\(pooling)" else {
+      throw CommandError(
+        .usage,
+        "--resume: the checkpoint was trained with pooling \(recorded), this run has \(pooling); an exact resume needs the same"
+      )
+    }
+    return
+  }
   let saved = try Sequential(config: try JSONDecoder().decode(LayerConfig.self, from: Data(json.utf8)))
   let (was, now) = (try saved.config()?.layers ?? [], try model.config()?.layers ?? [])
   guard was != now else { return }

@@ -59,7 +59,9 @@ public struct Recipe: Sendable {
   public func callbacks(for model: Sequential) -> [any Callback] {
     var out: [any Callback] = []
     if schedule != .constant { out.append(LearningRateScheduler(schedule)) }
-    if offsetRateMultiplier != 1 { out.append(RateMultiplier(offsetRateMultiplier, forNamesEndingIn: ".beta")) }
+    if offsetRateMultiplier != 1 {
+      out.append(RateMultiplier(offsetRateMultiplier, parameter: "beta", of: BatchNormalization.self))
+    }
     if let i = WhiteningFromData.layerIndex(in: model) {
       out.append(WhiteningFromData())
       if let epochs = whiteningBiasEpochs, (model.layers[i] as? Conv2D)?.useBias == true {

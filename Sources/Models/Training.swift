@@ -123,6 +123,7 @@ extension Sequential {
       if steps <= 0 || context.stopTraining { break }
       (context.epoch, context.step, context.stepsThisEpoch) = (epoch, (epoch - 1) * batchCount, steps)
       for c in context.callbacks { try c.epochBegan(context) }
+      if context.stopTraining { break }
       let order = epochOrder(count: data.count, seed: seed, epoch: epoch, shuffle: shuffle)
       guard var result = try trainEpoch(context, order: order, batchSize: batchSize, seed: seed, group: group)
       else { break }
@@ -171,6 +172,7 @@ extension Sequential {
     for b in 0..<steps {
       context.step += 1
       for c in context.callbacks { try c.batchBegan(context) }
+      if context.stopTraining { return nil }
       let indices = order[(b * batchSize)..<min(order.count, (b + 1) * batchSize)]
       // Every batch of the run, the last one too, is cut into the shards of a whole batch.
       let shards = BatchShards(
@@ -188,7 +190,8 @@ extension Sequential {
         batch: b + 1, batches: steps, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
         seconds: Date().timeIntervalSince(start))
       for c in context.callbacks { try c.batchEnded(context, progress) }
-      if context.stopTraining { return nil }
+      // A stop on the epoch's last step still finishes the epoch: its steps are all done.
+      if context.stopTraining && b + 1 < steps { return nil }
     }
     if let group { try metricSums.combine(over: group) }
     let seconds = Date().timeIntervalSince(start)

@@ -94,4 +94,24 @@ final class PoolingCommandTests: XCTestCase {
     XCTAssertEqual(mixed.tensors["mixed_pooling2d.mixing"]?.shape, [1], "the learned lambda is checkpointed")
     XCTAssertNotNil(mixed.tensors["optimizer.m.mixed_pooling2d_1.mixing"])
   }
+
+  /// A checkpoint from before model configs records its pooling as a string (max when it
+  /// says nothing): --resume with another pooling is refused.
+  func testResumeWithoutAModelConfigChecksThePooling() throws {
+    let dir = try temporaryDirectory(self)
+    try writeSyntheticCIFAR(dir, train: 8, test: 8)
+    let ck = dir + "/m.safetensors"
+    let train = ["train", "--data", dir, "--model", "tiny", "--checkpoint", ck]
+    XCTAssertEqual(try cnn(train + ["--epochs", "1", "--pooling", "average"]).status, 0)
+    var (tensors, meta) = try SafeTensors.read(ck)
+    meta[Sequential.modelConfigKey] = nil
+    meta["pooling"] = "average"
+    try SafeTensors.write(tensors, metadata: meta, to: ck)
+    tensors = [:]
+    let other = try cnn(train + ["--epochs", "2", "--resume"])
+    XCTAssertEqual(other.status, 2)
+    XCTAssertTrue(other.err.contains("trained with pooling average, this run has max"), other.err)
+    let same = try cnn(train + ["--epochs", "2", "--resume", "--pooling", "average"])
+    XCTAssertEqual(same.status, 0, same.err)
+  }
 }

@@ -61,7 +61,9 @@ public final class TrainingContext {
   public internal(set) var step: Int
   /// The steps of the current epoch (the last one may stop early).
   public internal(set) var stepsThisEpoch = 0
-  /// Set it to end training after the current step; `fit` returns the finished epochs.
+  /// Set it to end training: before the step about to run when set in `epochBegan` or
+  /// `batchBegan`, after the current step otherwise. An epoch whose steps all ran is finished
+  /// (evaluated, `epochEnded` called); `fit` returns the finished epochs.
   public var stopTraining = false
 
   init(
