@@ -48,30 +48,34 @@ public final class LayerNormalization: ConfigurableLayer {
     }
     let rows = x.value.count / Swift.max(c, 1)
     let (normalized, inverse) = normalize(x.value, rows: rows, channels: c)
+    // γ and β as plain per-channel arrays (1 and 0 when left out), read once.
+    let scale = gamma?.value.scalars ?? [Float](repeating: 1, count: c)
+    let shift = beta?.value.scalars ?? [Float](repeating: 0, count: c)
     let y = Tensor(uninitialized: x.shape)
-    for i in 0..<y.count {
-      y.data[i] = normalized.data[i] * (gamma?.value.data[i % c] ?? 1) + (beta?.value.data[i % c] ?? 0)
+    let (yp, np) = (y.data, normalized.data)
+    for r in 0..<rows {
+      for j in 0..<c { yp[r * c + j] = np[r * c + j] * scale[j] + shift[j] }
     }
     let weights = [gamma, beta].compactMap { $0 }
     return makeOutput("layer_normalization", y, inputs: [x] + weights) { [gamma, beta] dy in
       let dx = Tensor(uninitialized: x.shape)
       let (dGamma, dBeta) = (Tensor(zeros: [c]), Tensor(zeros: [c]))
+      let (dyp, np, dxp, dgp, dbp) = (dy.data, normalized.data, dx.data, dGamma.data, dBeta.data)
       for r in 0..<rows {
         // dx = (ĝ − mean(ĝ) − x̂ · mean(ĝ · x̂)) / σ, with ĝ = dy · γ.
         var (meanG, meanGX) = (Float(0), Float(0))
         for j in 0..<c {
           let i = r * c + j
-          let g = dy.data[i] * (gamma?.value.data[j] ?? 1)
+          let g = dyp[i] * scale[j]
           meanG += g
-          meanGX += g * normalized.data[i]
-          dGamma.data[j] += dy.data[i] * normalized.data[i]
-          dBeta.data[j] += dy.data[i]
+          meanGX += g * np[i]
+          dgp[j] += dyp[i] * np[i]
+          dbp[j] += dyp[i]
         }
         (meanG, meanGX) = (meanG / Float(c), meanGX / Float(c))
         for j in 0..<c {
           let i = r * c + j
-          let g = dy.data[i] * (gamma?.value.data[j] ?? 1)
-          dx.data[i] = (g - meanG - normalized.data[i] * meanGX) * inverse[r]
+          dxp[i] = (dyp[i] * scale[j] - meanG - np[i] * meanGX) * inverse[r]
         }
       }
       return [dx] + (gamma == nil ? [] : [dGamma]) + (beta == nil ? [] : [dBeta])

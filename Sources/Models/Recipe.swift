@@ -73,13 +73,19 @@ public struct Recipe: Sendable {
   }
 
   /// The steps of a run on `count` examples: whole epochs, the last one possibly cut short.
-  public func totalSteps(examples count: Int) -> Int {
+  public func totalSteps(examples count: Int) throws -> Int {
+    try validate()
     let perEpoch = dropRemainder ? count / batchSize : (count + batchSize - 1) / batchSize
     return Int((Double(perEpoch) * epochs).rounded(.up))
   }
 
-  /// The epochs `fit` starts: `epochs` rounded up.
-  public var wholeEpochs: Int { Int(epochs.rounded(.up)) }
+  /// Epochs from above 0 to 10,000 and a batch of at least 1, or a clear error.
+  func validate() throws {
+    guard epochs > 0, epochs <= 10_000 else {
+      throw TrainingError.badOptions("epochs must be above 0 and at most 10000, got \(epochs)")
+    }
+    guard batchSize > 0 else { throw TrainingError.badOptions("batch size must be at least 1, got \(batchSize)") }
+  }
 
   /// Trains `model` (from `makeModel`) on `data` by the recipe. `callbacks` are the recipe's
   /// (`callbacks(for:)`, made here when nil: give them to resume, after loading their state)
@@ -90,12 +96,11 @@ public struct Recipe: Sendable {
     initialEpoch: Int = 0, callbacks: [any Callback]? = nil, extra: [any Callback] = [], verbose: Bool = false,
     group: (any ProcessGroup)? = nil
   ) throws -> [EpochResult] {
-    guard epochs > 0, epochs.isFinite else { throw TrainingError.badOptions("epochs must be above 0, got \(epochs)") }
-    guard batchSize > 0 else { throw TrainingError.badOptions("batch size must be at least 1, got \(batchSize)") }
+    let total = try totalSteps(examples: data.count)
     let source: any BatchSource = augmentation == .none ? data : try data.augmented(augmentation)
     return try model.fit(
-      source, epochs: wholeEpochs, batchSize: batchSize, seed: seed, initialEpoch: initialEpoch,
-      validation: validation, dropRemainder: dropRemainder, totalSteps: totalSteps(examples: data.count),
+      source, epochs: Int(epochs.rounded(.up)), batchSize: batchSize, seed: seed, initialEpoch: initialEpoch,
+      validation: validation, dropRemainder: dropRemainder, totalSteps: total,
       callbacks: (callbacks ?? self.callbacks(for: model)) + extra, verbose: verbose, group: group)
   }
 

@@ -38,8 +38,14 @@ final class RecipeTests: XCTestCase {
       callbacks.map { "\(type(of: $0))" },
       ["LearningRateScheduler", "RateMultiplier", "WhiteningFromData", "TrainUntil", "WeightAveraging"])
     XCTAssertEqual((callbacks[3] as? TrainUntil)?.names, ["conv2d.bias"])
-    XCTAssertEqual(recipe.totalSteps(examples: 50_000), 11 * 48)
-    XCTAssertEqual(Recipe.fast94.totalSteps(examples: 50_000), 476, "9.9 epochs of 48 steps, rounded up")
+    XCTAssertEqual(try recipe.totalSteps(examples: 50_000), 11 * 48)
+    XCTAssertEqual(try Recipe.fast94.totalSteps(examples: 50_000), 476, "9.9 epochs of 48 steps, rounded up")
+    var wrong = recipe
+    wrong.epochs = .nan
+    XCTAssertThrowsError(try wrong.totalSteps(examples: 100)) { XCTAssert("\($0)".contains("epochs"), "\($0)") }
+    wrong = recipe
+    wrong.batchSize = 0
+    XCTAssertThrowsError(try wrong.totalSteps(examples: 100)) { XCTAssert("\($0)".contains("batch size"), "\($0)") }
 
     var plain = small(Recipe.fast93, whitening: false)
     plain.weightAveraging = false
