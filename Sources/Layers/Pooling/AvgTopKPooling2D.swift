@@ -14,19 +14,14 @@ public final class AvgTopKPooling2D: Pooling2D, ConfigurableLayer {
 
   public static let typeName = "AvgTopKPooling2D"
 
-  private enum Keys: CodingKey {
-    case k
-  }
-
   public required init(from decoder: any Decoder) throws {
-    k = try decoder.container(keyedBy: Keys.self).decode(Int.self, forKey: .k)
+    k = try Pooling2D.decodeOption("k", from: decoder)
     try super.init(from: decoder)
   }
 
   public override func encode(to encoder: any Encoder) throws {
     try super.encode(to: encoder)
-    var c = encoder.container(keyedBy: Keys.self)
-    try c.encode(k, forKey: .k)
+    try Pooling2D.encodeOption(k, "k", to: encoder)
   }
 
   public func outputShape(for s: [Int]) throws -> [Int] {

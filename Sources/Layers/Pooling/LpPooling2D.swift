@@ -14,19 +14,14 @@ public final class LpPooling2D: Pooling2D, ConfigurableLayer {
 
   public static let typeName = "LpPooling2D"
 
-  private enum Keys: CodingKey {
-    case p
-  }
-
   public required init(from decoder: any Decoder) throws {
-    p = try decoder.container(keyedBy: Keys.self).decode(Float.self, forKey: .p)
+    p = try Pooling2D.decodeOption("p", from: decoder)
     try super.init(from: decoder)
   }
 
   public override func encode(to encoder: any Encoder) throws {
     try super.encode(to: encoder)
-    var c = encoder.container(keyedBy: Keys.self)
-    try c.encode(p, forKey: .p)
+    try Pooling2D.encodeOption(p, "p", to: encoder)
   }
 
   public func outputShape(for s: [Int]) throws -> [Int] {

@@ -19,6 +19,16 @@ public class Pooling2D: Codable {
     self.padding = padding
   }
 
+  /// An option a subclass saves beside the window's ("k", "p").
+  static func decodeOption<T: Decodable>(_ name: String, from decoder: any Decoder) throws -> T {
+    try decoder.container(keyedBy: OptionKey.self).decode(T.self, forKey: OptionKey(name))
+  }
+
+  static func encodeOption<T: Encodable>(_ value: T, _ name: String, to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: OptionKey.self)
+    try c.encode(value, forKey: OptionKey(name))
+  }
+
   func poolOutputShape(_ s: [Int], _ name: String) throws -> [Int] {
     let (h, w) = try windowOutputSize(s, "pool", poolSize, strides, padding, name)
     return [h, w, s[2]]
@@ -38,4 +48,13 @@ func checkTopK(_ k: Int, cells: Int, window: String, _ layer: String) throws {
 
 func checkPower(_ p: Float, _ layer: String) throws {
   guard p > 0, p.isFinite else { throw LayerError("\(layer): p must be a finite number above 0, got \(p)") }
+}
+
+/// A config key by its name.
+struct OptionKey: CodingKey {
+  let stringValue: String
+  var intValue: Int? { nil }
+  init(_ name: String) { stringValue = name }
+  init?(stringValue: String) { self.init(stringValue) }
+  init?(intValue: Int) { nil }
 }
