@@ -71,7 +71,7 @@ final class WinogradTransformTests: XCTestCase {
   }
 
   /// F(4×4)'s written-out transforms give their matrices' sandwiches (the reference), over
-  /// whole vectors of sixteen and a tail, written and added.
+  /// whole vectors and a tail, written and added.
   func testWrittenOutTransformsMatchTheirMatrices() {
     var rng = SeededRandom(seed: 4)
     for t in [WinogradTransform.input, .output, .outputAdjoint, .inputAdjoint] {
