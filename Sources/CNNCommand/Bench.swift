@@ -26,6 +26,10 @@ let benchHelp = """
   each); the model's images/s are the median of 5 timed windows. Build with
   'swift build -c release' first; quote medians of runs.
 
+  Every run prints the core's cache sizes and the GEMM tiling derived from them.
+  CNN_CACHE=l2=512K (or l1=..., l3=..., comma-separated) runs another machine's tiling
+  here; the tiling never changes a result, only the speed.
+
   With --model NAME (fast93, fast94, seed, tiny) it measures that model instead: the probe,
   then training steps on random images at --batch-size (default 1024), with images/s, the
   GFLOP/s and fraction of the probe peak of its convolutions and dense layers, the share of
@@ -49,6 +53,13 @@ let conv1FLOP: Double = 2 * 30 * 30 * 32 * 27
 let seedForwardFLOP: Double = conv1FLOP + 2 * 13 * 13 * 64 * 288 + 2 * 2304 * 64 + 2 * 64 * 10
 let seedTrainFLOP: Double = 3 * seedForwardFLOP - conv1FLOP
 
+/// The caches per core and the GEMM tiling derived from them.
+var cachesLine: String {
+  let c = CacheSizes.detected
+  return "caches per core: L1d \(c.l1 >> 10) KiB, L2 \(c.l2 >> 10) KiB, L3 \(c.l3 >> 20) MiB (\(c.source)); "
+    + "GEMM tiling: \(GEMMTiling.current)"
+}
+
 func runBench(_ raw: [String]) throws -> Int32 {
   let args = try benchOptions.parse(raw)
   let threads = try args.threads()
@@ -63,6 +74,7 @@ func runBench(_ raw: [String]) throws -> Int32 {
     let kernel = SIMDKernel.current
     let peak = (0..<3).map { _ in fmaProbePeak(threads: threads, kernel: kernel) }.max()!
     print(String(format: "cnn bench: %@ kernels, %d threads, probe peak %.1f GFLOP/s", "\(kernel)", threads, peak))
+    print(cachesLine)
     if args.flag("convolutions") {
       try runConvolutionBench(batch: batch, steps: steps, peak: peak)
     } else {
@@ -77,6 +89,7 @@ func runBench(_ raw: [String]) throws -> Int32 {
 
   let kernel = SIMDKernel.current
   print("cnn bench: \(Threads.available) cores available, using \(threads) threads, \(kernel) kernels")
+  print(cachesLine)
   Threads.count = threads
   func probe(_ t: Int, _ k: SIMDKernel) -> Double { (0..<3).map { _ in fmaProbePeak(threads: t, kernel: k) }.max()! }
   let before = (probe(1, kernel), probe(2, kernel))

@@ -17,6 +17,8 @@ struct GEMMBlocks {
   /// NR columns at a time; only a last partial panel is packed. Otherwise op(B) is packed.
   /// (Long rows, some 4 KiB apart and aliasing in L1, are always packed.)
   let bInPlace: Bool
+  /// How rows and columns are tiled for this machine's caches.
+  let tiling: GEMMTiling
 
   init(
     m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transA: Bool, b: UnsafePointer<Float>, ldb: Int,
@@ -31,6 +33,7 @@ struct GEMMBlocks {
     kBlocks = max(1, (k + gemmKC + gemmKC / 4 - 1) / (gemmKC + gemmKC / 4))
     kc0 = (k + kBlocks - 1) / kBlocks
     bInPlace = !transB && ldb <= 256
+    tiling = GEMMTiling.current
   }
 
   /// Packs k-block `pb` of op(B)'s panels first..<first+count into `pack`, which holds those
@@ -163,8 +166,8 @@ func gemmBlocked(
   let blocks = GEMMBlocks(
     m: m, n: n, k: k, a: a, lda: lda, transA: transA, b: b, ldb: ldb, transB: transB, c: c, ldc: ldc,
     accumulate: accumulate)
-  let slicePanels = max(1, 64 / blocks.nrMax)
-  if parallel && !blocks.bInPlace && m >= 2 * gemmMC && blocks.panels >= 8 * slicePanels {
+  let slicePanels = max(1, blocks.tiling.sliceColumns / blocks.nrMax)
+  if parallel && !blocks.bInPlace && m >= 2 * blocks.tiling.taskRows && blocks.panels >= 8 * slicePanels {
     blocks.columnSlices(slicePanels: slicePanels)
   } else {
     blocks.sharedB(parallel: parallel)
@@ -173,7 +176,7 @@ func gemmBlocked(
 
 extension GEMMBlocks {
   /// Large products with packed B: all of op(A) is packed first (both threads), then tasks
-  /// are slices of 64 columns, at least 8 of them so that two threads share them evenly; each
+  /// are slices of `tiling.sliceColumns` columns, at least 8 of them so that two threads share them evenly; each
   /// packs its own slice of op(B) (KC×NR panels, k-block by k-block) into its thread's
   /// scratch, where it stays in the core's L2 for all the slice's row blocks, and no thread
   /// waits for another's packing. Packed once into panels, each row block of A is one
@@ -201,19 +204,20 @@ extension GEMMBlocks {
     parallelFor(slices) { s in
       let (first, count) = slicePanelRange(s)
       let pack = packSlice(s)
-      // Each k-block of B (held in L1) against all rows in blocks of 36, then the next; B was
-      // just packed by this thread and is in its L2, so no prefetching.
+      // Each k-block of B (held in L1) against all rows in blocks of `sliceRows`, then the
+      // next; B was just packed by this thread and is in its L2, so no prefetching.
+      let rows = tiling.sliceRows
       for pb in 0..<kBlocks {
-        for rb in 0..<((m + gemmSliceMC - 1) / gemmSliceMC) {
+        for rb in 0..<((m + rows - 1) / rows) {
           rowBlock(
-            rb, rows: gemmSliceMC, first, first + count, pack: pack, first: first, count: count, fetchB: false,
+            rb, rows: rows, first, first + count, pack: pack, first: first, count: count, fetchB: false,
             packedAll: packedAll.pointer, kRange: pb..<(pb + 1))
         }
       }
     }
   }
 
-  /// The AVX2 order of the column slices: blocks of `gemmSliceRowsAVX2` rows, each over all
+  /// The AVX2 order of the column slices: blocks of `tiling.sliceRowsAVX2` rows, each over all
   /// k-blocks, their C tiles summed in a contiguous buffer (rows 256 bytes apart rather than
   /// ldc, so the slice's C stays in L2 between k-blocks), then copied to C; the buffer starts
   /// from C's values when accumulating, so every sum is the same as without it. Each thread
@@ -225,7 +229,7 @@ extension GEMMBlocks {
     _ slices: Int, _ slicePanelRange: (Int) -> (first: Int, count: Int),
     _ packSlice: (Int) -> UnsafeMutablePointer<Float>, packedAll: UnsafePointer<Float>
   ) {
-    let rows = gemmSliceRowsAVX2
+    let rows = tiling.sliceRowsAVX2
     /// Row block `rb` of slice `s`, whose packed B is `pack`, summed in this thread's buffer.
     func sliceRowBlock(_ s: Int, _ rb: Int, _ pack: UnsafePointer<Float>) {
       let (first, count) = slicePanelRange(s)
@@ -255,7 +259,7 @@ extension GEMMBlocks {
   }
 
   /// One packed B, shared: all its panels, or only a last partial one when B's rows are read
-  /// in place, in the calling thread's scratch; tasks of about MC rows (and, when rows are
+  /// in place, in the calling thread's scratch; tasks of about `tiling.taskRows` rows (and, when rows are
   /// few, groups of panels) read it.
   func sharedB(parallel: Bool) {
     let first = bInPlace ? panels - 1 : 0
@@ -277,11 +281,12 @@ extension GEMMBlocks {
         for pb in 0..<kBlocks { packBlock(pb, first: first, count: count, into: packedB) }
       }
     }
-    // Row blocks of about MC rows in whole panels, an even number of them when split over
-    // threads, so that neither thread gets one block more.
-    var mcBlock = gemmMC
-    if parallel && m > 2 * gemmMC {
-      let evenBlocks = 2 * max(1, Int((Double(m) / Double(2 * gemmMC)).rounded()))
+    // Row blocks of about `taskRows` rows in whole panels, an even number of them when split
+    // over threads, so that neither thread gets one block more.
+    let mc = tiling.taskRows
+    var mcBlock = mc
+    if parallel && m > 2 * mc {
+      let evenBlocks = 2 * max(1, Int((Double(m) / Double(2 * mc)).rounded()))
       mcBlock = ((m + gemmMR - 1) / gemmMR + evenBlocks - 1) / evenBlocks * gemmMR
     }
     let mBlocks = (m + mcBlock - 1) / mcBlock

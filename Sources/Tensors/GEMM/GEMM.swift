@@ -40,13 +40,6 @@ package func gemmReference(
 /// k-block length: a 32-wide B panel of 128 rows is 16 KiB and stays in L1 beside A. Every
 /// kernel uses the same blocking, which keeps the AVX2 and AVX-512 results bit-identical.
 @usableFromInline let gemmKC = 128
-/// Rows of A per task.
-@usableFromInline let gemmMC = 120
-/// Rows of A per block in a column slice of a large product (see `gemmBlocked`).
-@usableFromInline let gemmSliceMC = 36
-/// The same for the AVX2 kernel, whose row blocks run over all of k (see `bufferedSlices`):
-/// 108 rows of A are 63 KiB per k-block, in L2 beside the slice's packed B.
-@usableFromInline let gemmSliceRowsAVX2 = 108
 /// Shortest k-block the AVX-512 12×32 kernel takes; shorter ones go to 6×32.
 let gemm12MinKC = 16
 
