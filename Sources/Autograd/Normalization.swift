@@ -30,29 +30,16 @@ public func batchNormalization(
   _ x: Variable, gamma: Variable?, beta: Variable?, epsilon: Float,
   statistics: BatchStatistics? = nil, measured: ((BatchStatistics) -> Void)? = nil
 ) throws -> Variable {
-  guard let c = x.shape.last, c > 0, x.value.count > 0 else {
-    throw TensorError("batch normalisation needs a non-empty input with channels last, got \(x.shape)")
-  }
-  for p in [gamma, beta].compactMap({ $0 }) where p.shape != [c] {
-    throw TensorError("batch normalisation: gamma and beta need shape [\(c)], got \(p.shape)")
-  }
-  let rows = x.value.count / c
-  let shards = try BatchShards.of(x)
-  let perImage = rows / Swift.max(1, shards.localSize)
-  let shardRows = shards.ranges.map { ($0.lowerBound * perImage)..<($0.upperBound * perImage) }
-  let m = Float(shards.globalSize * perImage)
-  let stats = try statistics ?? measure(x.value, shardRows, shards, count: Double(m), c: c)
-  if statistics == nil { measured?(stats) }
-  let invStd = stats.variance.map { 1 / ($0 + epsilon).squareRoot() }
+  let plan = try NormalizationPlan(x, gamma, beta, epsilon, statistics, measured)
+  let (c, rows, m, invStd, g, b) = (plan.c, plan.rows, plan.m, plan.invStd, plan.g, plan.b)
+  let mean = plan.stats.mean
   let xhat = Tensor(uninitialized: x.shape)
   let y = Tensor(uninitialized: x.shape)
-  let g = gamma.map { $0.value.scalars } ?? [Float](repeating: 1, count: c)
-  let b = beta.map { $0.value.scalars } ?? [Float](repeating: 0, count: c)
   let (xp, hp, yp) = (x.value.data, xhat.data, y.data)
-  parallelFor(chunks(rows)) { chunk in
-    for r in rowRange(chunk, rows) {
+  parallelFor(normalizationChunks(rows)) { chunk in
+    for r in normalizationRows(chunk, rows) {
       for j in 0..<c {
-        let h = (xp[r * c + j] - stats.mean[j]) * invStd[j]
+        let h = (xp[r * c + j] - mean[j]) * invStd[j]
         hp[r * c + j] = h
         yp[r * c + j] = g[j] * h + b[j]
       }
@@ -60,11 +47,11 @@ public func batchNormalization(
   }
   let batchStatistics = statistics == nil
   return makeOutput("batch_normalization", y, inputs: [x] + [gamma, beta].compactMap { $0 }) { dy in
-    let sums = try columnSums(dy, times: xhat, shardRows, shards, c: c)
+    let sums = try columnSums(dy, times: xhat, plan.shardRows, plan.shards, c: c)
     let dx = Tensor(uninitialized: x.shape)
     let (dyp, dxp, hp) = (dy.data, dx.data, xhat.data)
-    parallelFor(chunks(rows)) { chunk in
-      for r in rowRange(chunk, rows) {
+    parallelFor(normalizationChunks(rows)) { chunk in
+      for r in normalizationRows(chunk, rows) {
         for j in 0..<c {
           let i = r * c + j
           dxp[i] =
@@ -74,28 +61,71 @@ public func batchNormalization(
         }
       }
     }
+    return try plan.gradients(dx, sums)
+  }
+}
+
+/// What the batch-normalisation ops share: the checked shapes, the shards' rows, the
+/// statistics (the batch's, measured, or those given), 1/√(variance + ε), and γ and β (1 and
+/// 0 where absent).
+struct NormalizationPlan {
+  let c: Int, rows: Int
+  /// The rows of the whole batch, over every process.
+  let m: Float
+  let shards: BatchShards
+  let shardRows: [Range<Int>]
+  let stats: BatchStatistics
+  let invStd: [Float], g: [Float], b: [Float]
+  let hasGamma: Bool, hasBeta: Bool
+
+  init(
+    _ x: Variable, _ gamma: Variable?, _ beta: Variable?, _ epsilon: Float, _ statistics: BatchStatistics?,
+    _ measured: ((BatchStatistics) -> Void)?
+  ) throws {
+    guard let c = x.shape.last, c > 0, x.value.count > 0 else {
+      throw TensorError("batch normalisation needs a non-empty input with channels last, got \(x.shape)")
+    }
+    for p in [gamma, beta].compactMap({ $0 }) where p.shape != [c] {
+      throw TensorError("batch normalisation: gamma and beta need shape [\(c)], got \(p.shape)")
+    }
+    self.c = c
+    rows = x.value.count / c
+    shards = try BatchShards.of(x)
+    let perImage = rows / Swift.max(1, shards.localSize)
+    shardRows = shards.ranges.map { ($0.lowerBound * perImage)..<($0.upperBound * perImage) }
+    m = Float(shards.globalSize * perImage)
+    stats = try statistics ?? measure(x.value, shardRows, shards, count: Double(m), c: c)
+    if statistics == nil { measured?(stats) }
+    invStd = stats.variance.map { 1 / ($0 + epsilon).squareRoot() }
+    g = gamma.map { $0.value.scalars } ?? [Float](repeating: 1, count: c)
+    b = beta.map { $0.value.scalars } ?? [Float](repeating: 0, count: c)
+    (hasGamma, hasBeta) = (gamma != nil, beta != nil)
+  }
+
+  /// The gradients in the op's input order: dx, then γ's and β's where they are inputs.
+  func gradients(_ dx: Tensor, _ sums: ColumnSums) throws -> [Tensor?] {
     var grads: [Tensor?] = [dx]
-    if gamma != nil { grads.append(try Tensor(shape: [c], values: sums.heldDyXhat)) }
-    if beta != nil { grads.append(try Tensor(shape: [c], values: sums.heldDy)) }
+    if hasGamma { grads.append(try Tensor(shape: [c], values: sums.heldDyXhat)) }
+    if hasBeta { grads.append(try Tensor(shape: [c], values: sums.heldDy)) }
     return grads
   }
 }
 
-private func chunks(_ rows: Int) -> Int { (rows + normalizationChunkRows - 1) / normalizationChunkRows }
+func normalizationChunks(_ rows: Int) -> Int { (rows + normalizationChunkRows - 1) / normalizationChunkRows }
 
-private func rowRange(_ chunk: Int, _ rows: Int) -> Range<Int> {
+func normalizationRows(_ chunk: Int, _ rows: Int) -> Range<Int> {
   (chunk * normalizationChunkRows)..<Swift.min(rows, (chunk + 1) * normalizationChunkRows)
 }
 
 /// Per-channel sums over each held shard's rows, chunk by chunk (each chunk's in Double), the
 /// chunks added in order: Σ (a − center), or with `b`, Σ (a − center) · b, or with `square`,
 /// Σ (a − center)²; one row per shard.
-private func channelSums(
+func channelSums(
   _ a: UnsafePointer<Float>, times b: UnsafePointer<Float>? = nil, square: Bool = false, center: [Double]? = nil,
   _ shardRows: [Range<Int>], c: Int
 ) -> [[Double]] {
   // (shard, chunk within it) pairs, in order.
-  let work = shardRows.enumerated().flatMap { s, rows in (0..<chunks(rows.count)).map { (s, $0) } }
+  let work = shardRows.enumerated().flatMap { s, rows in (0..<normalizationChunks(rows.count)).map { (s, $0) } }
   let partial = UnsafeMutablePointer<Double>.allocate(capacity: work.count * c)
   defer { partial.deallocate() }
   partial.initialize(repeating: 0, count: work.count * c)
@@ -104,7 +134,7 @@ private func channelSums(
     parallelFor(work.count) { w in
       let sum = partial + w * c
       let rows = shardRows[work[w].0]
-      let chunk = rowRange(work[w].1, rows.count)
+      let chunk = normalizationRows(work[w].1, rows.count)
       for r in (chunk.lowerBound + rows.lowerBound)..<(chunk.upperBound + rows.lowerBound) {
         let (ar, br) = (a + r * c, b.map { $0 + r * c })
         if let br {
@@ -141,14 +171,23 @@ private func measure(_ x: Tensor, _ shardRows: [Range<Int>], _ shards: BatchShar
 /// Σ dy and Σ dy · x̂ per channel: over the whole batch (for the input's gradient), and for
 /// γ's and β's gradients each shard's in Float, added as the tree of the held shards, as
 /// every parameter's gradient is (the group adds the rest).
+struct ColumnSums {
+  let dy: [Float], dyXhat: [Float], heldDy: [Float], heldDyXhat: [Float]
+
+  /// From each held shard's sums in Double: Σ dy then Σ dy · x̂, one row of 2c per shard.
+  init(_ perShard: [[Double]], _ shards: BatchShards, c: Int) throws {
+    let all = try shards.total(perShard).map { Float($0) }
+    let held = treeSum(perShard.map { $0.map { Float($0) } })
+    (dy, dyXhat, heldDy, heldDyXhat) = (Array(all[..<c]), Array(all[c...]), Array(held[..<c]), Array(held[c...]))
+  }
+}
+
 private func columnSums(_ dy: Tensor, times xhat: Tensor, _ shardRows: [Range<Int>], _ shards: BatchShards, c: Int)
-  throws -> (dy: [Float], dyXhat: [Float], heldDy: [Float], heldDyXhat: [Float])
+  throws -> ColumnSums
 {
   let perShard = zip(channelSums(dy.data, shardRows, c: c), channelSums(dy.data, times: xhat.data, shardRows, c: c))
     .map { $0 + $1 }
-  let all = try shards.total(perShard).map { Float($0) }
-  let held = treeSum(perShard.map { $0.map { Float($0) } })
-  return (Array(all[..<c]), Array(all[c...]), Array(held[..<c]), Array(held[c...]))
+  return try ColumnSums(perShard, shards, c: c)
 }
 
 /// y = x · scale + shift per channel (the last axis), constants; dx = dy · scale.
@@ -158,16 +197,16 @@ public func channelAffine(_ x: Variable, scale: [Float], shift: [Float]) throws 
   }
   let y = Tensor(uninitialized: x.shape)
   let (xp, yp, rows) = (x.value.data, y.data, x.value.count / Swift.max(c, 1))
-  parallelFor(chunks(rows)) { chunk in
-    for r in rowRange(chunk, rows) {
+  parallelFor(normalizationChunks(rows)) { chunk in
+    for r in normalizationRows(chunk, rows) {
       for j in 0..<c { yp[r * c + j] = xp[r * c + j] * scale[j] + shift[j] }
     }
   }
   return makeOutput("normalization", y, inputs: [x]) { dy in
     let dx = Tensor(uninitialized: dy.shape)
     let (dyp, dxp) = (dy.data, dx.data)
-    parallelFor(chunks(rows)) { chunk in
-      for r in rowRange(chunk, rows) {
+    parallelFor(normalizationChunks(rows)) { chunk in
+      for r in normalizationRows(chunk, rows) {
         for j in 0..<c { dxp[r * c + j] = dyp[r * c + j] * scale[j] }
       }
     }

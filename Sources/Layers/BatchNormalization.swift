@@ -66,7 +66,17 @@ public final class BatchNormalization: ConfigurableLayer {
     movingVariance = Variable(Tensor(shape: [c], repeating: 1))
   }
 
-  public func callAsFunction(_ x: Variable) throws -> Variable {
+  public func callAsFunction(_ x: Variable) throws -> Variable { try normalize(x, by: batchNormalization) }
+
+  /// This layer then GELU as one op (`batchNormalizationGELU`): the same values and gradients.
+  package func fused(_ x: Variable, then _: GELU) throws -> Variable { try normalize(x, by: batchNormalizationGELU) }
+
+  /// `op` (`batchNormalization` or a fusion of it) with this layer's parameters: in training
+  /// on the batch's statistics, which the moving ones then follow, else on the moving ones.
+  private func normalize(
+    _ x: Variable,
+    by op: (Variable, Variable?, Variable?, Float, BatchStatistics?, ((BatchStatistics) -> Void)?) throws -> Variable
+  ) throws -> Variable {
     guard let movingMean, let movingVariance else {
       throw LayerError("\(typeName) is not built: use it in a Sequential model or call build")
     }
@@ -75,7 +85,7 @@ public final class BatchNormalization: ConfigurableLayer {
     }
     if x.tape?.training == true {
       let m = momentum
-      return try batchNormalization(x, gamma: gamma, beta: beta, epsilon: epsilon) { batch in
+      return try op(x, gamma, beta, epsilon, nil) { batch in
         for j in 0..<batch.mean.count {
           movingMean.value[j] = m * movingMean.value[j] + (1 - m) * batch.mean[j]
           movingVariance.value[j] = m * movingVariance.value[j] + (1 - m) * batch.variance[j]
@@ -83,6 +93,6 @@ public final class BatchNormalization: ConfigurableLayer {
       }
     }
     let moving = BatchStatistics(mean: movingMean.value.scalars, variance: movingVariance.value.scalars)
-    return try batchNormalization(x, gamma: gamma, beta: beta, epsilon: epsilon, statistics: moving)
+    return try op(x, gamma, beta, epsilon, moving, nil)
   }
 }

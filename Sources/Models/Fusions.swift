@@ -14,7 +14,12 @@ let fusions: [Fusion] = [
   { first, second, x in
     guard let conv = first as? Conv2D, let pool = second as? MaxPooling2D else { return nil }
     return try conv.fused(x, then: pool)
-  }
+  },
+  // BatchNormalization then GELU: one pass writes the output, and x̂ is not kept.
+  { first, second, x in
+    guard let norm = first as? BatchNormalization, let gelu = second as? GELU else { return nil }
+    return try norm.fused(x, then: gelu)
+  },
 ]
 
 /// The first fusion that takes this pair, run on `x`; nil when none does.

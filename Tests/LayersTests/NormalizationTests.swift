@@ -98,6 +98,58 @@ final class NormalizationTests: XCTestCase {
     XCTAssertTrue(results[0] == results[1])
   }
 
+  func testBatchNormGELUGradients() throws {
+    let (gamma, beta) = parameters(5, seed: 12)
+    let r = randomTensor([4, 3, 3, 5], seed: 13)
+    let stats = BatchStatistics(mean: [0.1, -0.2, 0.3, 0, 0.2], variance: [0.5, 1.5, 2, 1, 0.7])
+    for given in [nil, stats] {
+      try checkGradients(
+        input: randomTensor([4, 3, 3, 5], seed: 14),
+        parameters: [Parameter(name: "gamma", variable: gamma), Parameter(name: "beta", variable: beta)]
+      ) { x in
+        try weightedSum(
+          try batchNormalizationGELU(x, gamma: gamma, beta: beta, epsilon: 0.001, statistics: given), weights: r)
+      }
+    }
+  }
+
+  /// The fused op gives `gelu(batchNormalization(...))`'s output and every gradient to the
+  /// bit: whole vectors of channels and a partial one, with and without γ, on the batch's
+  /// statistics (which it reports the same) and on given ones.
+  func testBatchNormGELUIsTheTwoOpsBitForBit() throws {
+    for (c, withGamma) in [(64, false), (13, true)] {
+      let (gamma, beta) = parameters(c, seed: 15)
+      let x = randomTensor([6, 9, 9, c], seed: 16)
+      let weights = randomTensor(x.shape, seed: 17)
+      let given = BatchStatistics(
+        mean: (0..<c).map { Float($0) / Float(c) - 0.5 }, variance: (0..<c).map { 0.5 + Float($0) / Float(c) })
+      for statistics in [nil, given] {
+        var results: [[UInt32]] = []
+        for fused in [false, true] {
+          gamma.grad = nil
+          beta.grad = nil
+          let tape = Tape()
+          let v = tape.input(x, requiresGrad: true)
+          var measured: [Float] = []
+          let g = withGamma ? gamma : nil
+          let y =
+            fused
+            ? try batchNormalizationGELU(v, gamma: g, beta: beta, epsilon: 1e-5, statistics: statistics) {
+              measured = $0.mean + $0.variance
+            }
+            : gelu(
+              try batchNormalization(v, gamma: g, beta: beta, epsilon: 1e-5, statistics: statistics) {
+                measured = $0.mean + $0.variance
+              })
+          try tape.backward(try weightedSum(y, weights: weights))
+          let grads = v.grad!.scalars + (withGamma ? gamma.grad!.scalars : []) + beta.grad!.scalars
+          results.append((y.value.scalars + grads + measured).map(\.bitPattern))
+        }
+        XCTAssertTrue(results[0] == results[1], "c \(c), statistics \(statistics == nil ? "measured" : "given")")
+      }
+    }
+  }
+
   func testNormalizationGradients() throws {
     try checkLayerGradients(Normalization(mean: [0.1, 0.2], standardDeviation: [0.5, 2]), inputShape: [3, 4, 2])
   }

@@ -51,6 +51,41 @@ final class SequentialTests: XCTestCase {
     XCTAssertNil(try runFused(model.layers[1], model.layers[2], h), "other pairs do not")
   }
 
+  /// fast93's blocks fuse BatchNormalization with the GELU after it: in inference and in a
+  /// training step (outputs, every gradient, the moving statistics), the results are those
+  /// of calling the layers one by one.
+  func testFusedNormalizationGivesTheLayerByLayerResults() throws {
+    var rng = SeededRandom(seed: 3)
+    let x = Tensor(zeros: [4, 32, 32, 3])
+    for i in 0..<x.count { x[i] = rng.nextFloat() }
+    var results: [[UInt32]] = []
+    for fused in [true, false] {
+      let model = try Zoo.model("fast93", seed: 5)
+      let pairs = (0..<(model.layers.count - 1)).filter {
+        model.layers[$0] is BatchNormalization && model.layers[$0 + 1] is GELU
+      }
+      XCTAssertEqual(pairs.count, 6, "two in each of the three blocks")
+      let tape = Tape()
+      var h = tape.input(x)
+      if fused {
+        h = try model(h)
+      } else {
+        for layer in model.layers { h = try layer(h) }
+      }
+      try tape.backward(mean(h))
+      let grads = model.trainableVariables.flatMap { $0.grad!.scalars }
+      let moving = model.namedParameters.flatMap(\.variable.value.scalars)
+      var inference = Variable(x)
+      if fused {
+        inference = try model(inference)
+      } else {
+        for layer in model.layers { inference = try layer(inference) }
+      }
+      results.append((h.value.scalars + grads + moving + inference.value.scalars).map(\.bitPattern))
+    }
+    XCTAssertTrue(results[0] == results[1])
+  }
+
   func testResultBuilderControlFlow() throws {
     let deep = true
     let model = try Sequential(inputShape: [8, 8, 3]) {
