@@ -21,7 +21,8 @@ let benchHelp = """
   kernels in use (AVX-512 where the processor has it, else AVX2; CNN_SIMD=avx2 forces
   AVX2), GEMM GFLOP/s at 256³, 1024³ and the seed model's convolution shapes, the seed
   model's training and inference images/s at batch 32 and 128 (each also as a fraction of
-  the probe peak), and peak resident memory. The probe is the best of 6 runs (3 before
+  the probe peak), and peak resident memory. On an AVX-512 machine the AVX2 kernels' GEMM
+  and seed model figures are printed beside its own. The probe is the best of 6 runs (3 before
   the GEMMs, 3 after) and each GEMM the best of 15 (3 rounds over all shapes, 5 timings
   each); the model's images/s are the median of 5 timed windows. Build with
   'swift build -c release' first; quote medians of runs.
@@ -91,31 +92,18 @@ func runBench(_ raw: [String]) throws -> Int32 {
   print("cnn bench: \(Threads.available) cores available, using \(threads) threads, \(kernel) kernels")
   print(cachesLine)
   Threads.count = threads
+  // On an AVX-512 machine the AVX2 kernels run beside its own: an AVX2 machine's kernels
+  // (not its caches: CNN_CACHE imitates those).
+  let kernels = kernel == .avx512 ? [kernel, .avx2] : [kernel]
+  defer { SIMDKernel.current = kernel }
   func probe(_ t: Int, _ k: SIMDKernel) -> Double { (0..<3).map { _ in fmaProbePeak(threads: t, kernel: k) }.max()! }
   let before = (probe(1, kernel), probe(2, kernel))
-  let shapes: [(String, Int, Int, Int, Bool, Bool)] = [
-    ("256³", 256, 256, 256, false, false),
-    ("1024³", 1024, 1024, 1024, false, false),
-    ("conv1 forward  (28800×32×27)", 28800, 32, 27, false, false),
-    ("conv1 dW       (27×32×28800)", 27, 32, 28800, true, false),
-    ("conv2 forward  (5408×64×288)", 5408, 64, 288, false, false),
-    ("conv2 dW       (288×64×5408)", 288, 64, 5408, true, false),
-    ("conv2 dX       (5408×288×64)", 5408, 288, 64, false, true),
-  ]
-  // Each GEMM is timed in 3 rounds over all the shapes, keeping its best: like the probe's
-  // runs, its samples are spread over the run, so a neighbour's burst during one round costs
-  // that round only.
-  var gemms = shapes.map { ($0.0, 0.0) }
-  for _ in 0..<3 {
-    for (i, (_, m, n, k, ta, tb)) in shapes.enumerated() {
-      gemms[i].1 = max(gemms[i].1, timeGEMM(m: m, n: n, k: k, transA: ta, transB: tb))
-    }
-  }
+  let gemms = timeGEMMShapes(kernels)
   // The probe again after the GEMMs, keeping the higher: on a shared host a neighbour's burst
   // during one probe would otherwise lower the peak and raise every fraction below.
   let peak1 = max(before.0, probe(1, kernel))
   let peak2 = max(before.1, probe(2, kernel))
-  let peak = threads == 1 ? peak1 : peak2
+  var peaks = [threads == 1 ? peak1 : peak2]
   print(String(format: "probe peak (\(kernel) FMA loop): %.1f GFLOP/s on 1 thread, %.1f on 2", peak1, peak2))
   // Two idle cores give twice one core's peak; much less means something else ran.
   if Threads.available >= 2 && peak2 < 1.8 * peak1 {
@@ -126,35 +114,68 @@ func runBench(_ raw: [String]) throws -> Int32 {
         peak2 / peak1))
   }
   if kernel == .avx512 {
-    print(
-      String(format: "  (AVX2 FMA loop, for comparison: %.1f on 1 thread, %.1f on 2)", probe(1, .avx2), probe(2, .avx2))
-    )
+    let avx2 = (probe(1, .avx2), probe(2, .avx2))
+    peaks.append(threads == 1 ? avx2.0 : avx2.1)
+    print(String(format: "  (AVX2 FMA loop, for comparison: %.1f on 1 thread, %.1f on 2)", avx2.0, avx2.1))
   }
-
+  let columns = kernels.map { "\($0) kernels".padding(toLength: 22, withPad: " ", startingAt: 0) }
+    .joined(separator: "   ").trimmingCharacters(in: .whitespaces)
   print("\nGEMM (C = A·B, row-major), GFLOP/s and fraction of the probe peak:")
-  for (name, g) in gemms {
+  print("  " + "".padding(toLength: 30, withPad: " ", startingAt: 0) + columns)
+  for (name, rates) in gemms {
     let label = name.padding(toLength: 30, withPad: " ", startingAt: 0)
-    print("  " + label + String(format: "%7.1f GFLOP/s  %5.1f%%", g, 100 * g / peak))
+    print(
+      "  " + label
+        + zip(rates, peaks).map { String(format: "%7.1f GFLOP/s %5.1f%%", $0, 100 * $0 / $1) }
+        .joined(separator: "   "))
   }
-
   print(
     "\nSeed model (\(String(format: "%.1f", seedTrainFLOP / 1e6)) MFLOP per training image, \(String(format: "%.1f", seedForwardFLOP / 1e6)) per inference):"
   )
-  for batch in [32, 128] {
-    let (train, infer) = try timeSeedModel(batch: batch, steps: steps)
-    print(
-      String(
-        format: "  batch %3d: training %6.0f images/s (%5.1f GFLOP/s, %4.1f%% of peak)", batch, train,
-        train * seedTrainFLOP / 1e9, 100 * train * seedTrainFLOP / 1e9 / peak))
-    print(
-      String(
-        format: "             inference %6.0f images/s (%5.1f GFLOP/s, %4.1f%% of peak)", infer,
-        infer * seedForwardFLOP / 1e9, 100 * infer * seedForwardFLOP / 1e9 / peak))
+  for (k, peak) in zip(kernels, peaks) {
+    SIMDKernel.current = k
+    if kernels.count > 1 { print("  \(k) kernels") }
+    for batch in [32, 128] {
+      let (train, infer) = try timeSeedModel(batch: batch, steps: steps)
+      print(
+        String(
+          format: "  batch %3d: training %6.0f images/s (%5.1f GFLOP/s, %4.1f%% of peak)", batch, train,
+          train * seedTrainFLOP / 1e9, 100 * train * seedTrainFLOP / 1e9 / peak))
+      print(
+        String(
+          format: "             inference %6.0f images/s (%5.1f GFLOP/s, %4.1f%% of peak)", infer,
+          infer * seedForwardFLOP / 1e9, 100 * infer * seedForwardFLOP / 1e9 / peak))
+    }
   }
   var usage = rusage()
   getrusage(RUSAGE_SELF.rawValue, &usage)
   print(String(format: "\npeak resident memory: %.0f MB", Double(usage.ru_maxrss) / 1024))
   return 0
+}
+
+/// GFLOP/s of the bench's GEMM shapes with each of `kernels`, the best of 3 rounds over all
+/// the shapes: like the probe's runs, the samples are spread over the run, so a neighbour's
+/// burst during one round costs that round only.
+func timeGEMMShapes(_ kernels: [SIMDKernel]) -> [(String, [Double])] {
+  let shapes: [(String, Int, Int, Int, Bool, Bool)] = [
+    ("256³", 256, 256, 256, false, false),
+    ("1024³", 1024, 1024, 1024, false, false),
+    ("conv1 forward  (28800×32×27)", 28800, 32, 27, false, false),
+    ("conv1 dW       (27×32×28800)", 27, 32, 28800, true, false),
+    ("conv2 forward  (5408×64×288)", 5408, 64, 288, false, false),
+    ("conv2 dW       (288×64×5408)", 288, 64, 5408, true, false),
+    ("conv2 dX       (5408×288×64)", 5408, 288, 64, false, true),
+  ]
+  var gemms = shapes.map { ($0.0, [Double](repeating: 0, count: kernels.count)) }
+  for _ in 0..<3 {
+    for (i, (_, m, n, k, ta, tb)) in shapes.enumerated() {
+      for (j, kernel) in kernels.enumerated() {
+        SIMDKernel.current = kernel
+        gemms[i].1[j] = max(gemms[i].1[j], timeGEMM(m: m, n: n, k: k, transA: ta, transB: tb))
+      }
+    }
+  }
+  return gemms
 }
 
 func timeGEMM(m: Int, n: Int, k: Int, transA: Bool, transB: Bool) -> Double {

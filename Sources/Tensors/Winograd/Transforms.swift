@@ -118,20 +118,20 @@ package struct SmallMatrix: Sendable {
 /// out[r][s] (+)= Σᵢ Σⱼ L[r][i] · L[s][j] · in[i][j], for the `rows × cols` matrix L and a
 /// `cols × cols` grid of vectors of `length` floats: grid element (i, j) at
 /// `input + i * inRow + j * inColumn`, result (r, s) at `output + r * outRow + s * outColumn`,
-/// added to what is there when `accumulate`. Sixteen channels at a time, the grid's middle
+/// added to what is there when `accumulate`. Eight channels at a time, the grid's middle
 /// product L·in held on the stack, only L's nonzeros multiplied.
 package func sandwich(
   _ l: SmallMatrix, _ input: UnsafePointer<Float>, inRow: Int, inColumn: Int,
   _ output: UnsafeMutablePointer<Float>, outRow: Int, outColumn: Int, length: Int, accumulate: Bool = false
 ) {
-  typealias V = SIMD16<Float>
+  typealias V = SIMD8<Float>
   let (rows, cols) = (l.rows, l.cols)
   l.starts.withUnsafeBufferPointer { starts in
     l.columns.withUnsafeBufferPointer { columns in
       l.coefficients.withUnsafeBufferPointer { coefficients in
         withUnsafeTemporaryAllocation(of: V.self, capacity: rows * cols) { middle in
           var c = 0
-          while c + 16 <= length {
+          while c + 8 <= length {
             // middle[r][j] = Σᵢ L[r][i] in[i][j]
             for j in 0..<cols {
               let src = UnsafeRawPointer(input + j * inColumn + c)
@@ -153,7 +153,7 @@ package func sandwich(
                 dst.storeBytes(of: sum, as: V.self)
               }
             }
-            c += 16
+            c += 8
           }
           if c < length {
             sandwichReference(
@@ -167,7 +167,7 @@ package func sandwich(
 }
 
 /// `sandwich` by its definition, one float at a time: the plain reference kernel (and the
-/// channels that do not fill a vector of sixteen).
+/// channels that do not fill a vector of eight).
 package func sandwichReference(
   _ l: SmallMatrix, _ input: UnsafePointer<Float>, inRow: Int, inColumn: Int,
   _ output: UnsafeMutablePointer<Float>, outRow: Int, outColumn: Int, length: Int, accumulate: Bool = false
